@@ -1,0 +1,25 @@
+"""What data looks like to the rest of dlconf: dict samples in named splits.
+
+A sample is a dict of tensors (``{"x": image, "y": label}``), so models name what they read
+and a data set can carry more than a pair. Splits are named (``train``, ``valid``, ``test``,
+or any other key an experiment needs) and handed to the optimization as one mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeAlias
+
+from torch import Tensor
+from torch.utils.data import Dataset
+
+Sample: TypeAlias = dict[str, Tensor]
+"""One example, e.g. ``{"x": (1, 28, 28) float, "y": () long}``."""
+
+Batch: TypeAlias = dict[str, Tensor]
+"""A collated batch of samples, e.g. ``{"x": (B, 1, 28, 28), "y": (B,)}``."""
+
+DataSplits: TypeAlias = Mapping[str, Dataset[Sample]]
+"""Named splits of one data set: ``{"train": ..., "valid": ..., "test": ...}``."""
+
+TRAIN, VALID, TEST = "train", "valid", "test"

@@ -1,0 +1,47 @@
+"""Variational Information Bottleneck (Alemi et al., 2017), data- and architecture-agnostic.
+
+A stochastic representation z of x is trained to predict y while paying ``beta`` per nat of
+information about x: the loss is ``-E_q[log q(y|z)] + beta * E_q[log q(z|x) - log p(z)]``.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+from torch.distributions import Distribution
+
+from dlconf.data import Batch
+from dlconf.models.roles import Encoder, LatentClassifier, Prior
+
+
+class VIB(nn.Module):
+    """q(z|x) ``encoder``, q(y|z) ``classifier``, p(z) ``prior``, bottleneck weight ``beta``."""
+
+    def __init__(
+        self, encoder: Encoder, classifier: LatentClassifier, prior: Prior, beta: float
+    ) -> None:
+        super().__init__()
+        if beta < 0:
+            raise ValueError(f"beta must be >= 0, got {beta}")
+        self.encoder = encoder
+        self.classifier = classifier
+        self.prior = prior
+        self.beta = beta
+
+    def compute_loss(self, batch: Batch) -> dict[str, Tensor]:
+        x, y = batch["x"], batch["y"]
+        q_z_given_x = self.encoder(x)
+        z = q_z_given_x.rsample()  # (B, z_dim)
+        prediction = -self.classifier(z).log_prob(y).mean()
+        regularization = (q_z_given_x.log_prob(z) - self.prior().log_prob(z)).mean()
+        return {
+            "loss": prediction + self.beta * regularization,
+            "prediction": prediction.detach(),
+            "regularization": regularization.detach(),
+        }
+
+    def encode(self, x: Tensor) -> Distribution:
+        return self.encoder(x)
+
+    def predict(self, x: Tensor) -> Distribution:
+        """q(y|x), read through the encoder's mean code: the deterministic prediction."""
+        return self.classifier(self.encoder(x).mean)
