@@ -79,10 +79,14 @@ class _Link:
         return f"link({object.__getattribute__(self, '_schema').__name__}, {self._path!r})"
 
 
-@functools.cache
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
+
+
 def _field_types(schema: type[Any]) -> dict[str, Any]:
-    hints = get_type_hints(schema)
-    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(schema)}
+    if schema not in _FIELD_TYPES:
+        hints = get_type_hints(schema)
+        _FIELD_TYPES[schema] = {f.name: hints.get(f.name, Any) for f in dataclasses.fields(schema)}
+    return _FIELD_TYPES[schema]
 
 
 def link(schema: type[T], path: str) -> T:

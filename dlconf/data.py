@@ -8,7 +8,7 @@ or any other key an experiment needs) and handed to the optimization as one mapp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -23,3 +23,10 @@ DataSplits: TypeAlias = Mapping[str, Dataset[Sample]]
 """Named splits of one data set: ``{"train": ..., "valid": ..., "test": ...}``."""
 
 TRAIN, VALID, TEST = "train", "valid", "test"
+
+DATA: DataSplits = cast(DataSplits, "${data}")
+"""The experiment's selected data set (the ``data`` group), for an optimization's ``data``.
+
+Typed as :data:`DataSplits`; at run time it is the interpolation ``${data}``, so
+``data=synthetic`` on the command line swaps the data set under every component using it.
+"""

@@ -1,0 +1,90 @@
+"""Hydra's composition errors, rewritten as one line that names the key and the fix.
+
+Hydra reports a misspelt key as "Could not override 'params.bta'. To append to your config
+use +params.bta=0.1", which sends a user the wrong way (our configs are closed schemas: a new
+key is always a typo). These messages say what exists instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from hydra.errors import (
+    ConfigCompositionException,
+    HydraException,
+    MissingConfigException,
+    OverrideParseException,
+)
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from dlconf.errors import ConfigError, close_matches
+
+
+def explain(
+    error: HydraException, overrides: list[str], base: Callable[[], DictConfig]
+) -> ConfigError:
+    """A :class:`ConfigError` for ``error``; ``base`` composes the config without overrides."""
+    override = _culprit(error, overrides)
+    if isinstance(error, OverrideParseException):
+        return ConfigError(f"cannot parse the override {override!r}: {_first_line(error)}")
+    if isinstance(error, MissingConfigException):
+        return _missing_option(error)
+    cause = error.__cause__
+    if isinstance(error, ConfigCompositionException) and isinstance(cause, OmegaConfBaseException):
+        key = getattr(cause, "full_key", None) or _key_of(override)
+        if isinstance(cause, ConfigKeyError) or "Could not override" in str(error):
+            return _unknown_key(str(key), base())
+        if isinstance(cause, ValidationError):
+            return ConfigError(f"bad value in {override!r}: {_first_line(cause)}")
+    message = _first_line(error)
+    if "Could not append to config" in message and override and override.startswith("+"):
+        return ConfigError(f"{override[1:].split('=')[0]} already exists: drop the '+' ({override[1:]!r})")
+    if "Could not override" in message:
+        return _unknown_key(_key_of(override), base())
+    return ConfigError(message)
+
+
+def _unknown_key(key: str, base: DictConfig) -> ConfigError:
+    parent, _, leaf = key.rpartition(".")
+    node = OmegaConf.select(base, parent) if parent else base
+    known: Iterable[str] = [str(k) for k in node] if isinstance(node, DictConfig) else []
+    where = f"'{parent}'" if parent else "the config"
+    if not isinstance(node, DictConfig):
+        return ConfigError(f"unknown key '{key}': {where} does not exist")
+    return ConfigError(
+        f"unknown key '{key}'{close_matches(leaf, known)}; {where} has: {', '.join(known)}"
+    )
+
+
+def _missing_option(error: MissingConfigException) -> ConfigError:
+    missing = str(error.missing_cfg_file or "")
+    group, _, option = missing.rpartition("/")
+    options = [str(o) for o in (error.options or [])]
+    if not group:
+        return ConfigError(_first_line(error))
+    return ConfigError(
+        f"unknown {group} '{option}'{close_matches(option, options)}; "
+        f"choose {group}=one of: {', '.join(options)}"
+    )
+
+
+def _culprit(error: HydraException, overrides: list[str]) -> str | None:
+    """The override that ``error`` is about: Hydra names it in the message or the cause."""
+    text = str(error)
+    full_key = getattr(error.__cause__, "full_key", None)
+    for override in overrides:
+        if override in text or (full_key and _key_of(override) == full_key):
+            return override
+    for override in overrides:
+        if f"'{_key_of(override)}'" in text:
+            return override
+    return None
+
+
+def _key_of(override: str | None) -> str:
+    return (override or "").lstrip("+~").split("=")[0]
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0]

@@ -1,0 +1,132 @@
+"""Turns an :class:`~dlconf.experiment.Experiment` into Hydra configs in the ConfigStore.
+
+The primary config (named after the experiment) holds the experiment's own keys; ``data``,
+``device`` and ``logger`` are config groups filled from the defaults list, so
+``data=synthetic``, ``device=laptop`` and ``logger=tensorboard`` select whole options.
+Everything stored is a structured config: overrides are checked against field types.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Optional, cast
+
+from hydra.core.config_store import ConfigStore
+from hydra_zen import ZenField, builds, make_config
+from lightning.pytorch import Trainer
+from omegaconf import DictConfig, OmegaConf
+
+from dlconf.devices import registered_devices, selected_device_name
+from dlconf.errors import ConfigError
+from dlconf.experiment import Experiment
+from dlconf.runner.help import help_template
+from dlconf.runner.loggers import LOGGER_OPTIONS, default_logger
+
+TrainerConf = builds(
+    Trainer,
+    populate_full_signature=True,
+    # Built by the runner itself: loggers and callbacks need the run folder.
+    # The hardware arguments come from the device, so one experiment runs unchanged on any
+    # machine; `trainer.devices=2` still overrides them for one run.
+    zen_exclude=("logger", "callbacks", "default_root_dir"),
+    # train_for (a callback) decides when to stop; Lightning's 1000-epoch default would
+    # silently cut long runs short.
+    max_epochs=-1,
+    accelerator="${device.accelerator}",
+    devices="${device.devices}",
+    strategy="${device.strategy}",
+    num_nodes="${device.num_nodes}",
+    precision="${device.precision}",
+)
+
+# Hydra writes nothing on its own: the runner creates the run folder (unique, under
+# device.experiments_root) only once the config is valid and the data is found.
+HYDRA_SETTINGS: dict[str, Any] = {
+    "run": {"dir": "."},
+    "sweep": {"dir": ".", "subdir": "."},
+    "output_subdir": None,
+    "job": {"chdir": False},
+}
+
+
+def store_experiment(experiment: Experiment[Any]) -> str:
+    """Store ``experiment`` and its groups; returns the primary config's name."""
+    _check_experiment(experiment)
+    store = ConfigStore.instance()
+    for name, splits in experiment.data.items():
+        store.store(group="data", name=name, node=dict(splits))
+    for name, device in registered_devices().items():
+        store.store(group="device", name=name, node=_overridable(device))
+    for name, logger in LOGGER_OPTIONS.items():
+        store.store(group="logger", name=name, node=logger)
+    store.store(name=experiment.name, node=primary_config(experiment))
+    return experiment.name
+
+
+def primary_config(experiment: Experiment[Any]) -> Any:
+    hydra = dict(HYDRA_SETTINGS, help={"app_name": experiment.name, "template": help_template(experiment)})
+    return make_config(
+        defaults=[
+            "_self_",
+            {"data": experiment.default_data},
+            {"device": selected_device_name()},
+            {"logger": default_logger()},
+            {"override hydra/job_logging": "stdout"},
+        ],
+        seed=experiment.seed,
+        run=experiment.run,
+        params=experiment.params,
+        eval_params=experiment.eval_params,
+        train_for=ZenField(hint=Optional[str], default=experiment.train_for),  # noqa: UP045
+        data=None,
+        device=None,
+        logger=None,
+        optimization=experiment.optimization,
+        evaluation=_evaluation_node(experiment),
+        checkpoint=experiment.checkpoint,
+        trainer=_trainer_node(experiment.trainer),
+        callbacks=cast(Any, dict(experiment.callbacks)),
+        hydra=hydra,
+    )
+
+
+def _evaluation_node(experiment: Experiment[Any]) -> Any:
+    return {
+        name: {"every": evaluate.every, "evaluation": evaluate.evaluation}
+        for name, evaluate in experiment.evaluation.items()
+    }
+
+
+def _trainer_node(trainer: Any) -> Any:
+    if trainer is None:
+        return TrainerConf()
+    # `conf(Trainer)(max_epochs=5)` carries Lightning's defaults for every other argument;
+    # keep only what the experiment changed, so device links and dlconf defaults stand.
+    lightning_defaults = {f.name: f.default for f in dataclasses.fields(trainer)}
+    ours = {f.name for f in dataclasses.fields(TrainerConf)}
+    changed = {
+        name: value
+        for name, value in vars(trainer).items()
+        if name in ours and name != "_target_" and value != lightning_defaults[name]
+    }
+    return TrainerConf(**changed)
+
+
+def _overridable(device: type[Any]) -> DictConfig:
+    # Devices are frozen dataclasses (a device never changes during a run), but OmegaConf
+    # would then refuse `device.num_workers=0` on the command line; the node stays typed.
+    node: DictConfig = OmegaConf.structured(device)
+    OmegaConf.set_readonly(node, False)
+    return node
+
+
+def _check_experiment(experiment: Experiment[Any]) -> None:
+    if experiment.default_data not in experiment.data:
+        raise ConfigError(
+            f"experiment {experiment.name!r}: default_data={experiment.default_data!r} is not "
+            f"one of its data sets: {', '.join(experiment.data)}"
+        )
+    if not dataclasses.is_dataclass(experiment.params):
+        raise ConfigError(f"experiment {experiment.name!r}: params must be a dataclass instance")
+

@@ -1,0 +1,121 @@
+"""Checks a composed config before anything is built, and reports every mistake at once.
+
+OmegaConf already refused unknown keys and values of the wrong type while composing; this
+closes what it cannot see: dataclass ``__post_init__`` range checks (``params.batch_size=0``),
+duration strings, interpolations that point nowhere, and a run that nothing would stop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from dlconf.durations import Duration, parse_duration
+from dlconf.errors import ConfigError, DurationError
+from dlconf.optimization.base import Optimization
+
+TYPED_SECTIONS = ("params", "eval_params", "device", "checkpoint", "run")
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidConfig:
+    """What validation learnt and the runner needs: the parsed durations."""
+
+    train_for: Duration | None
+    evaluate_every: dict[str, Duration]
+
+
+def validate(cfg: DictConfig) -> ValidConfig:
+    """Raise one :class:`ConfigError` listing every problem in ``cfg``; else the parsed parts."""
+    problems: list[str] = []
+    try:
+        OmegaConf.resolve(OmegaConf.create(OmegaConf.to_container(cfg, resolve=False)))
+    except OmegaConfBaseException as error:
+        problems.append(_first_line(error))
+    for section in TYPED_SECTIONS:
+        problems += _check_section(cfg, section)
+    counters = _counter_names(cfg, problems)
+    train_for = _duration(cfg, "train_for", counters, problems)
+    every = {
+        name: _duration(cfg.evaluation[name], "every", counters, problems, f"evaluation.{name}.every")
+        for name in cfg.evaluation
+    }
+    if train_for is None and _unbounded(cfg):
+        problems.append(
+            "nothing stops training: set train_for (e.g. train_for='10 epochs') "
+            "or trainer.max_epochs / trainer.max_steps"
+        )
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return ValidConfig(train_for, {k: v for k, v in every.items() if v is not None})
+
+
+def _check_section(cfg: DictConfig, section: str) -> list[str]:
+    node = cfg.get(section)
+    if not isinstance(node, DictConfig) or OmegaConf.get_type(node) in (dict, None):
+        return []
+    try:
+        OmegaConf.to_object(node)  # runs the dataclass's __post_init__ checks
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        return [message if message.startswith(section) else f"{section}: {message}"]
+    except OmegaConfBaseException as error:
+        return [_first_line(error)]
+    return []
+
+
+def _counter_names(cfg: DictConfig, problems: list[str]) -> tuple[str, ...]:
+    target = OmegaConf.select(cfg, "optimization._target_")
+    try:
+        cls = get_class(str(target))
+    except Exception:
+        problems.append(f"optimization._target_={target!r} is not an importable class")
+        return ()
+    if not (isinstance(cls, type) and issubclass(cls, Optimization)):
+        problems.append(f"optimization._target_={target!r} must subclass dlconf.Optimization")
+        return ()
+    return cls.counter_names
+
+
+def _duration(
+    node: DictConfig,
+    key: str,
+    counters: tuple[str, ...],
+    problems: list[str],
+    full_key: str | None = None,
+) -> Duration | None:
+    full_key = full_key or key
+    raw = node._get_node(key)
+    # Name the setting the user would change: an evaluation's `every` usually links to
+    # eval_params, and the fix belongs there.
+    source = str(raw._value())[2:-1] if raw is not None and raw._is_interpolation() else full_key
+    try:
+        value = node[key]
+    except OmegaConfBaseException as error:
+        problems.append(_first_line(error))
+        return None
+    if value is None:
+        return None
+    try:
+        return parse_duration(str(value), counters, key=source)
+    except DurationError as error:
+        problems.append(str(error))
+        return None
+
+
+def _unbounded(cfg: DictConfig) -> bool:
+    trainer: Any = cfg.trainer
+    return (
+        trainer.max_epochs in (None, -1)
+        and trainer.max_steps in (None, -1)
+        and trainer.max_time is None
+        and not trainer.fast_dev_run
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0]
