@@ -46,15 +46,18 @@ def explain(
 
 
 def _unknown_key(key: str, base: DictConfig) -> ConfigError:
-    parent, _, leaf = key.rpartition(".")
+    parent = key.rpartition(".")[0]
     node = OmegaConf.select(base, parent) if parent else base
     known: Iterable[str] = [str(k) for k in node] if isinstance(node, DictConfig) else []
     where = f"'{parent}'" if parent else "the config"
     if not isinstance(node, DictConfig):
         return ConfigError(f"unknown key '{key}': {where} does not exist")
-    return ConfigError(
-        f"unknown key '{key}'{close_matches(leaf, known)}; {where} has: {', '.join(known)}"
-    )
+    # Compare leaf names (a shared prefix would make every sibling look close), but
+    # suggest the full key, ready to paste.
+    prefix = f"{parent}." if parent else ""
+    suggestion = close_matches(key.rpartition(".")[2], known).replace("'", "'" + prefix, 1)
+    suggestion = suggestion.replace(" or '", " or '" + prefix)
+    return ConfigError(f"unknown key '{key}'{suggestion}; {where} has: {', '.join(known)}")
 
 
 def _missing_option(error: MissingConfigException) -> ConfigError:

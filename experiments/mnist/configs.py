@@ -32,6 +32,7 @@ class EncoderParams:
                 f"params.encoder_layers must be positive sizes, got {self.encoder_layers}; "
                 "e.g. params.encoder_layers=[1024,128]"
             )
+        _next_post_init(super())
 
 
 @dataclass
@@ -49,6 +50,15 @@ class BatchParams:
             )
         if self.lr <= 0:
             raise ValueError(f"params.lr must be > 0, got {self.lr}; e.g. params.lr=1e-3")
+        _next_post_init(super())
+
+
+def _next_post_init(parent: object) -> None:
+    # Experiments combine these params by inheritance (`class Params(EncoderParams,
+    # BatchParams)`); each check hands on so every base's checks run, not just the first.
+    post_init = getattr(parent, "__post_init__", None)
+    if post_init is not None:
+        post_init()
 
 
 p = link(EncoderParams, "params")

@@ -1,0 +1,46 @@
+"""Shared fixtures: a small MNIST in the real IDX format, and running an experiment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.mnist_files import write_mnist_idx
+
+ROOT = Path(__file__).parents[1]
+
+RunExperiment = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding MNIST/raw with 6,000 training and 1,000 test rendered digits."""
+    root = tmp_path_factory.mktemp("datasets")
+    write_mnist_idx(root, n_train=6000, n_test=1000)
+    return root
+
+
+@pytest.fixture
+def run_experiment(tmp_path: Path) -> RunExperiment:
+    """Run ``python -m experiments.<name> overrides...`` as a user would, runs under tmp_path."""
+
+    def run(name: str, *overrides: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "DEVICE_NAME"}
+        return subprocess.run(
+            # Flags such as -m must come before the overrides, as on a command line.
+            [sys.executable, "-m", f"experiments.{name}", *overrides,
+             f"device.experiments_root={tmp_path / 'runs'}", "trainer.enable_progress_bar=false"],
+            cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        )
+
+    return run
+
+
+def run_folders(experiments_root: Path) -> list[Path]:
+    """Every run folder under ``experiments_root`` (they hold a config.yaml)."""
+    return sorted(p.parent for p in experiments_root.glob("*/*/*/config.yaml"))
