@@ -96,7 +96,7 @@ def link(schema: type[T], path: str) -> T:
     ``Params.beta`` for the type checker. Nested dataclass fields link further:
     ``e.elbo.every == "${eval_params.elbo.every}"``.
     """
-    if not (isinstance(schema, type) and dataclasses.is_dataclass(schema)):
+    if not dataclasses.is_dataclass(schema):
         raise TypeError(f"link() needs a dataclass type, got {schema!r}")
     return cast(T, _Link(path, schema))
 

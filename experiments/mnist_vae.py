@@ -1,9 +1,9 @@
 """Variational Autoencoder on MNIST: the seed's ``experiment/MNIST_VAE.yaml``, typed.
 
-    python -m experiments.mnist_vae                                  # 10 epochs, defaults
-    python -m experiments.mnist_vae params.beta=0.1 train_for="30 minutes"
-    python -m experiments.mnist_vae data=synthetic                   # no download needed
-    python -m experiments.mnist_vae -m params.beta=0.01,0.1,1.0      # one run per value
+python -m experiments.mnist_vae                                  # 10 epochs, defaults
+python -m experiments.mnist_vae params.beta=0.1 train_for="30 minutes"
+python -m experiments.mnist_vae data=synthetic                   # no download needed
+python -m experiments.mnist_vae -m params.beta=0.01,0.1,1.0      # one run per value
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dlconf import DATA, Checkpoint, Device, Evaluate, Experiment, Run, conf, li
 from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
 from dlconf.models import VAE
 from dlconf.optimization import AdamBatchOptimization
-
 from experiments.mnist.architectures import MNISTDecoder
 from experiments.mnist.configs import ENCODER, MNIST_DATA, PRIOR, BatchParams, EncoderParams
 

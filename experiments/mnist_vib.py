@@ -15,7 +15,6 @@ from dlconf import DATA, Checkpoint, Device, Evaluate, Experiment, Run, conf, li
 from dlconf.evaluation import AccuracyEvaluation
 from dlconf.models import VIB
 from dlconf.optimization import AdamBatchOptimization
-
 from experiments.mnist.architectures import MNISTLatentClassifier
 from experiments.mnist.configs import ENCODER, MNIST_DATA, PRIOR, BatchParams, EncoderParams
 

@@ -33,9 +33,20 @@ def run_experiment(tmp_path: Path) -> RunExperiment:
         env = {k: v for k, v in os.environ.items() if k != "DEVICE_NAME"}
         return subprocess.run(
             # Flags such as -m must come before the overrides, as on a command line.
-            [sys.executable, "-m", f"experiments.{name}", *overrides,
-             f"device.experiments_root={tmp_path / 'runs'}", "trainer.enable_progress_bar=false"],
-            cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                f"experiments.{name}",
+                *overrides,
+                f"device.experiments_root={tmp_path / 'runs'}",
+                "trainer.enable_progress_bar=false",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
 
     return run

@@ -60,23 +60,42 @@ def test_bad_override_is_one_clear_error(
 
 
 def test_every_job_of_a_multirun_is_checked(config_name: str) -> None:
-    with pytest.raises(ConfigError, match="params.batch_size must be >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"params\.batch_size must be >= 1, got 0"):
         check_command_line(config_name, ["params.batch_size=64,0"], multirun=True)
 
 
 def test_good_overrides_pass(config_name: str) -> None:
     check_command_line(
         config_name,
-        ["params.beta=0.1", "trainer.max_epochs=20", "train_for=30 minutes", "device=laptop",
-         "device.num_workers=0", "data=synthetic", "logger=none", "seed=1"],
+        [
+            "params.beta=0.1",
+            "trainer.max_epochs=20",
+            "train_for=30 minutes",
+            "device=laptop",
+            "device.num_workers=0",
+            "data=synthetic",
+            "logger=none",
+            "seed=1",
+        ],
         multirun=False,
     )
 
 
-def _run(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.mnist_vae", f"device.experiments_root={tmp_path}", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "experiments.mnist_vae",
+            f"device.experiments_root={tmp_path}",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **(env or {})},
     )
 
@@ -84,9 +103,7 @@ def _run(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> 
 def test_command_line_mistake_exits_2_with_one_line_and_no_run_folder(tmp_path: Path) -> None:
     result = _run(["params.bta=0.1"], tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        result.stderr.strip().splitlines()[0]
-    ]
+    assert result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[0]]
     assert result.stderr.startswith("error: unknown key 'params.bta'")
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -47,7 +47,11 @@ def test_conf_is_a_hydra_zen_builds_dataclass_with_the_full_signature() -> None:
     config_class = conf(VAE)
     assert dataclasses.is_dataclass(config_class)
     assert [f.name for f in dataclasses.fields(config_class)] == [
-        "_target_", "encoder", "decoder", "prior", "beta",
+        "_target_",
+        "encoder",
+        "decoder",
+        "prior",
+        "beta",
     ]
     assert conf(VAE) is config_class  # one class per target
 

@@ -18,7 +18,9 @@ from tests.conftest import RunExperiment, run_folders
 
 
 def _events(run_dir: Path) -> EventAccumulator:
-    accumulator = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    accumulator = EventAccumulator(
+        str(run_dir / "tensorboard"), size_guidance={"images": 0, "scalars": 0}
+    )
     accumulator.Reload()
     return accumulator
 
@@ -29,21 +31,34 @@ def _values(events: EventAccumulator, tag: str) -> list[tuple[int, float]]:
 
 @pytest.fixture(scope="module")
 def vae_run(mnist_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.conftest import ROOT  # noqa: F401  (keeps the module's imports explicit)
     import os
     import subprocess
     import sys
 
+    from tests.conftest import ROOT  # noqa: F401  (keeps the module's imports explicit)
+
     runs = tmp_path_factory.mktemp("vae_runs")
     result = subprocess.run(
-        [sys.executable, "-m", "experiments.mnist_vae",
-         'train_for=100 global_steps', "logger=tensorboard",
-         f"device.data_root={mnist_root}", "device.download_files=false",
-         f"device.experiments_root={runs}", "trainer.enable_progress_bar=false",
-         "params.batch_size=64", "eval_params.elbo.every=25 global_steps",
-         "eval_params.elbo.n_samples=512"],
-        cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=600,
-        env={k: v for k, v in os.environ.items() if k != "DEVICE_NAME"}, check=False,
+        [
+            sys.executable,
+            "-m",
+            "experiments.mnist_vae",
+            "train_for=100 global_steps",
+            "logger=tensorboard",
+            f"device.data_root={mnist_root}",
+            "device.download_files=false",
+            f"device.experiments_root={runs}",
+            "trainer.enable_progress_bar=false",
+            "params.batch_size=64",
+            "eval_params.elbo.every=25 global_steps",
+            "eval_params.elbo.n_samples=512",
+        ],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if k != "DEVICE_NAME"},
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     (folder,) = run_folders(runs)
@@ -77,11 +92,17 @@ def test_vae_validation_elbo_rises(vae_run: Path) -> None:
     assert elbo[-1] > elbo[1]
 
 
-def test_vib_classifies_far_above_chance(mnist_root: Path, run_experiment: RunExperiment, tmp_path: Path) -> None:
+def test_vib_classifies_far_above_chance(
+    mnist_root: Path, run_experiment: RunExperiment, tmp_path: Path
+) -> None:
     result = run_experiment(
-        "mnist_vib", "train_for=300 global_steps", f"device.data_root={mnist_root}",
-        "device.download_files=false", "params.batch_size=64",
-        "eval_params.accuracy.every=100 global_steps", "eval_params.accuracy.n_samples=1000",
+        "mnist_vib",
+        "train_for=300 global_steps",
+        f"device.data_root={mnist_root}",
+        "device.download_files=false",
+        "params.batch_size=64",
+        "eval_params.accuracy.every=100 global_steps",
+        "eval_params.accuracy.n_samples=1000",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     (folder,) = run_folders(tmp_path / "runs")
@@ -91,18 +112,29 @@ def test_vib_classifies_far_above_chance(mnist_root: Path, run_experiment: RunEx
     assert accuracy[-1][1] > 0.8
 
 
-def test_multirun_makes_one_run_folder_per_value(mnist_root: Path, run_experiment: RunExperiment, tmp_path: Path) -> None:
+def test_multirun_makes_one_run_folder_per_value(
+    mnist_root: Path, run_experiment: RunExperiment, tmp_path: Path
+) -> None:
     result = run_experiment(
-        "mnist_vae", "-m", "params.beta=0.1,1.0", "train_for=3 global_steps",
-        f"device.data_root={mnist_root}", "logger=none", "eval_params.elbo.n_samples=64",
+        "mnist_vae",
+        "-m",
+        "params.beta=0.1,1.0",
+        "train_for=3 global_steps",
+        f"device.data_root={mnist_root}",
+        "logger=none",
+        "eval_params.elbo.n_samples=64",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     folders = run_folders(tmp_path / "runs")
-    betas = sorted(yaml.safe_load((f / "resolved.yaml").read_text())["params"]["beta"] for f in folders)
+    betas = sorted(
+        yaml.safe_load((f / "resolved.yaml").read_text())["params"]["beta"] for f in folders
+    )
     assert betas == [0.1, 1.0]
 
 
-def test_cfg_job_prints_the_composed_config_and_trains_nothing(run_experiment: RunExperiment, tmp_path: Path) -> None:
+def test_cfg_job_prints_the_composed_config_and_trains_nothing(
+    run_experiment: RunExperiment, tmp_path: Path
+) -> None:
     result = run_experiment("mnist_vae", "--cfg", "job", "params.beta=0.25", "data=synthetic")
     assert result.returncode == 0, result.stderr
     printed = yaml.safe_load(result.stdout)
@@ -114,12 +146,20 @@ def test_cfg_job_prints_the_composed_config_and_trains_nothing(run_experiment: R
 def test_help_lists_groups_and_params_with_defaults(run_experiment: RunExperiment) -> None:
     result = run_experiment("mnist_vae", "--help")
     assert result.returncode == 0, result.stderr
-    for expected in ("data: mnist, synthetic", "logger: none, tensorboard", "laptop",
-                     "params.beta=0.5", "params.batch_size=128", "eval_params.elbo.every='1 minute'"):
+    for expected in (
+        "data: mnist, synthetic",
+        "logger: none, tensorboard",
+        "laptop",
+        "params.beta=0.5",
+        "params.batch_size=128",
+        "eval_params.elbo.every='1 minute'",
+    ):
         assert expected in result.stdout
 
 
-def test_missing_data_set_is_a_clear_error_with_no_run_folder(run_experiment: RunExperiment, tmp_path: Path) -> None:
+def test_missing_data_set_is_a_clear_error_with_no_run_folder(
+    run_experiment: RunExperiment, tmp_path: Path
+) -> None:
     result = run_experiment(
         "mnist_vae", f"device.data_root={tmp_path / 'nothing'}", "device.download_files=false"
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-import torch
 from torch import Tensor
 from torch.distributions import Distribution
 
@@ -27,7 +26,7 @@ class TrainableModel(Protocol):
 class GenerativeModel(Protocol):
     """Generates new inputs: ``sample((n,))`` has shape ``(n, *input_shape)``."""
 
-    def sample(self, sample_shape: torch.Size = ...) -> Tensor: ...
+    def sample(self, sample_shape: tuple[int, ...] = ...) -> Tensor: ...
 
 
 @runtime_checkable

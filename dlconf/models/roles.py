@@ -55,5 +55,3 @@ class Prior(nn.Module):
 
     def forward(self) -> Distribution:
         raise NotImplementedError
-
-

@@ -58,8 +58,8 @@ class VAE(nn.Module):
         """The decoder's mean for the encoder's mean code: ``(B, *input_shape)``."""
         return self.decoder(self.encoder(x).mean).mean
 
-    def sample(self, sample_shape: torch.Size = torch.Size(), sample_output: bool = False) -> Tensor:
+    def sample(self, sample_shape: tuple[int, ...] = (), sample_output: bool = False) -> Tensor:
         """New inputs from the prior: the decoder's mean, or a sample with ``sample_output``."""
-        z = self.prior().sample(sample_shape)  # (*sample_shape, z_dim)
+        z = self.prior().sample(torch.Size(sample_shape))  # (*sample_shape, z_dim)
         p_x_given_z = self.decoder(z)
         return p_x_given_z.sample() if sample_output else p_x_given_z.mean

@@ -24,8 +24,6 @@ class Optimization(LightningModule):
 
     def __init__(self, model: nn.Module, data: DataSplits) -> None:
         super().__init__()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         self.model = model
         self.data = data
         self.counters: dict[str, int] = dict.fromkeys(self.counter_names, 0)

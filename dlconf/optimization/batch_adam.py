@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
@@ -32,7 +30,9 @@ class AdamBatchOptimization(Optimization):
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if lr <= 0:
             raise ValueError(f"lr must be > 0, got {lr}")
-        super().__init__(cast(nn.Module, model), data)
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        super().__init__(model, data)
         self.trainable: TrainableModel = model
         self.batch_size = batch_size
         self.lr = lr

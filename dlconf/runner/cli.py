@@ -18,6 +18,7 @@ from hydra import compose, initialize
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig
 
@@ -65,7 +66,7 @@ def compose_or_explain(config_name: str, overrides: list[str]) -> DictConfig:
 
 def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
     parser = OverridesParser.create()
-    parsed = []
+    parsed: list[Override] = []
     for override in overrides:
         try:
             parsed += parser.parse_overrides([override])

@@ -10,7 +10,8 @@ from dlconf.experiment import Experiment
 
 
 def help_template(experiment: Experiment[Any]) -> str:
-    module_doc = inspect.getdoc(inspect.getmodule(type(experiment.params))) or ""
+    params: object = experiment.params
+    module_doc = inspect.getdoc(inspect.getmodule(type(params))) or ""
     lines = [
         f"== {experiment.name} ==",
         module_doc.split("\n\n")[0],

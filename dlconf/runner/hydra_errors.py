@@ -39,7 +39,9 @@ def explain(
             return ConfigError(f"bad value in {override!r}: {_first_line(cause)}")
     message = _first_line(error)
     if "Could not append to config" in message and override and override.startswith("+"):
-        return ConfigError(f"{override[1:].split('=')[0]} already exists: drop the '+' ({override[1:]!r})")
+        return ConfigError(
+            f"{override[1:].split('=')[0]} already exists: drop the '+' ({override[1:]!r})"
+        )
     if "Could not override" in message:
         return _unknown_key(_key_of(override), base())
     return ConfigError(message)

@@ -9,7 +9,6 @@ Everything stored is a structured config: overrides are checked against field ty
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any, Optional, cast
 
 from hydra.core.config_store import ConfigStore
@@ -65,7 +64,9 @@ def store_experiment(experiment: Experiment[Any]) -> str:
 
 
 def primary_config(experiment: Experiment[Any]) -> Any:
-    hydra = dict(HYDRA_SETTINGS, help={"app_name": experiment.name, "template": help_template(experiment)})
+    hydra = dict(
+        HYDRA_SETTINGS, help={"app_name": experiment.name, "template": help_template(experiment)}
+    )
     return make_config(
         defaults=[
             "_self_",
@@ -105,9 +106,10 @@ def _trainer_node(trainer: Any) -> Any:
     # keep only what the experiment changed, so device links and dlconf defaults stand.
     lightning_defaults = {f.name: f.default for f in dataclasses.fields(trainer)}
     ours = {f.name for f in dataclasses.fields(TrainerConf)}
+    given = cast(dict[str, Any], vars(trainer))
     changed = {
         name: value
-        for name, value in vars(trainer).items()
+        for name, value in given.items()
         if name in ours and name != "_target_" and value != lightning_defaults[name]
     }
     return TrainerConf(**changed)
@@ -129,4 +131,3 @@ def _check_experiment(experiment: Experiment[Any]) -> None:
         )
     if not dataclasses.is_dataclass(experiment.params):
         raise ConfigError(f"experiment {experiment.name!r}: params must be a dataclass instance")
-

@@ -41,7 +41,9 @@ def validate(cfg: DictConfig) -> ValidConfig:
     counters = _counter_names(cfg, problems)
     train_for = _duration(cfg, "train_for", counters, problems)
     every = {
-        name: _duration(cfg.evaluation[name], "every", counters, problems, f"evaluation.{name}.every")
+        name: _duration(
+            cfg.evaluation[name], "every", counters, problems, f"evaluation.{name}.every"
+        )
         for name in cfg.evaluation
     }
     if train_for is None and _unbounded(cfg):
@@ -75,7 +77,7 @@ def _counter_names(cfg: DictConfig, problems: list[str]) -> tuple[str, ...]:
     except Exception:
         problems.append(f"optimization._target_={target!r} is not an importable class")
         return ()
-    if not (isinstance(cls, type) and issubclass(cls, Optimization)):
+    if not issubclass(cls, Optimization):
         problems.append(f"optimization._target_={target!r} must subclass dlconf.Optimization")
         return ()
     return cls.counter_names

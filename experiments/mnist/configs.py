@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dlconf import DataSplits, Device, conf, link
-
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTEncoder
 from experiments.mnist.data import MNIST
 from experiments.mnist.synthetic import SyntheticDigits

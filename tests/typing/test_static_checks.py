@@ -34,9 +34,19 @@ def _marked_lines(path: Path) -> set[int]:
 @cache
 def mypy_errors() -> dict[str, set[int]]:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--show-absolute-path",
-         *map(str, GOOD + BAD)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--show-absolute-path",
+            *map(str, GOOD + BAD),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     errors: dict[str, set[int]] = defaultdict(set)
     for line in result.stdout.splitlines():
@@ -51,7 +61,10 @@ def mypy_errors() -> dict[str, set[int]]:
 def pyright_errors() -> dict[str, set[int]]:
     result = subprocess.run(
         [sys.executable, "-m", "pyright", "--outputjson", *map(str, GOOD + BAD)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     report = json.loads(result.stdout)
     errors: dict[str, set[int]] = defaultdict(set)

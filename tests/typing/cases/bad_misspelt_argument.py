@@ -1,5 +1,4 @@
 from dlconf import conf
-
 from experiments.mnist.architectures import MNISTEncoder
 from tests.typing.cases._common import p
 

@@ -1,7 +1,6 @@
 from dlconf import DATA, conf
 from dlconf.models import VAE
 from dlconf.optimization import AdamBatchOptimization
-
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTDecoder, MNISTEncoder
 from tests.typing.cases._common import d, p
 

@@ -1,6 +1,5 @@
 from dlconf import conf
 from dlconf.models import VAE
-
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTDecoder, MNISTEncoder
 from tests.typing.cases._common import p
 

@@ -4,7 +4,6 @@ from dlconf import DATA, Evaluate, Experiment, conf
 from dlconf.evaluation import ELBOEvaluation
 from dlconf.models import VAE
 from dlconf.optimization import AdamBatchOptimization
-
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTDecoder, MNISTEncoder
 from experiments.mnist.configs import MNIST_DATA
 from tests.typing.cases._common import Params, d, p
