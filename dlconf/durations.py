@@ -21,7 +21,12 @@ SECONDS_PER_UNIT: Final[dict[str, float]] = {
     "hour": 3600.0,
     "day": 86400.0,
 }
-_TIME_ALIASES: Final[dict[str, str]] = {"s": "second", "sec": "second", "min": "minute", "h": "hour"}
+_TIME_ALIASES: Final[dict[str, str]] = {
+    "s": "second",
+    "sec": "second",
+    "min": "minute",
+    "h": "hour",
+}
 EPOCH: Final = "epoch"
 GLOBAL_STEP: Final = "global_step"
 BUILTIN_UNITS: Final = (*SECONDS_PER_UNIT, EPOCH, GLOBAL_STEP)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import RunExperiment, run_folders
+from tests.conftest import ROOT, RunExperiment, run_folders
 
 
 def _events(run_dir: Path) -> EventAccumulator:
@@ -126,6 +126,8 @@ def test_multirun_makes_one_run_folder_per_value(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     folders = run_folders(tmp_path / "runs")
+    assert list((tmp_path / "runs" / "multirun").glob("*/multirun.yaml"))  # the sweep's record
+    assert not (ROOT / "multirun.yaml").exists()  # nothing in the working directory
     betas = sorted(
         yaml.safe_load((f / "resolved.yaml").read_text())["params"]["beta"] for f in folders
     )

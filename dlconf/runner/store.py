@@ -39,11 +39,15 @@ TrainerConf = builds(
     precision="${device.precision}",
 )
 
-# Hydra writes nothing on its own: the runner creates the run folder (unique, under
-# device.experiments_root) only once the config is valid and the data is found.
+# Hydra writes nothing on its own in the working directory: the runner creates each run
+# folder (unique, under device.experiments_root) once the config is valid and the data is
+# found. A multirun's record of its sweep (multirun.yaml) goes under experiments_root too.
 HYDRA_SETTINGS: dict[str, Any] = {
     "run": {"dir": "."},
-    "sweep": {"dir": ".", "subdir": "."},
+    "sweep": {
+        "dir": "${device.experiments_root}/multirun/${now:%Y-%m-%d_%H-%M-%S}",
+        "subdir": ".",
+    },
     "output_subdir": None,
     "job": {"chdir": False},
 }
