@@ -14,9 +14,14 @@ from collections.abc import Iterable
 class DlconfError(Exception):
     """Base of every error dlconf raises on purpose."""
 
+    exit_code: int = 1
+    """The command line's exit status when this error ends a run."""
+
 
 class ConfigError(DlconfError):
     """A configuration or command-line mistake, found before anything is built."""
+
+    exit_code = 2
 
 
 class DurationError(ConfigError):
@@ -30,9 +35,13 @@ class UnknownDeviceError(ConfigError):
 class DatasetNotFoundError(DlconfError):
     """A data set that is neither on disk nor downloadable."""
 
+    exit_code = 2
+
 
 class NonFiniteLossError(DlconfError):
-    """Training produced a NaN or infinite loss."""
+    """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
+
+    exit_code = 3
 
 
 def close_matches(word: str, candidates: Iterable[str]) -> str:

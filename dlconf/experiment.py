@@ -39,6 +39,9 @@ class Checkpoint:
     mode: str = "max"
     """``max`` or ``min``: whether a larger ``monitor`` value is better."""
     save_last: bool = True
+    every: str = "15 minutes"
+    """How often to save during training: a time (``"15 minutes"``), ``"N epochs"`` or
+    ``"N global_steps"``; a checkpoint is also saved when training ends or is stopped."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("min", "max"):

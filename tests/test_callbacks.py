@@ -393,10 +393,11 @@ def test_a_resumed_run_continues_its_time_budget_and_evaluation_rhythm(
     # 0.75 s of budget left make 3 more steps.
     assert trainer.global_step == 6
     assert time.now == 0.75
-    # "Score" evaluated step 3 before the checkpoint, so its next is 6. "Other" last
-    # evaluated step 2: it evaluates at this run's start, 2 steps later, and at the end.
+    # A resumed run keeps each evaluation's rhythm, as if never interrupted: "Score"
+    # evaluated step 3 before the checkpoint, so its next is 6; "Other" last evaluated
+    # step 2, so its next is 4, then 6 (also the end).
     assert logger.steps("Score") == [6]
-    assert logger.steps("Other") == [3, 5, 6]
+    assert logger.steps("Other") == [4, 6]
 
 
 def test_a_resumed_run_whose_budget_is_spent_does_not_train(step_3_checkpoint: str) -> None:

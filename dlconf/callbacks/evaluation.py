@@ -102,7 +102,9 @@ class EvaluationCallback(Callback):
     @override
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._clock.start()
-        self._evaluate_if(trainer, pl_module, due=True)
+        # A fresh run evaluates its untrained state; a resumed one keeps its rhythm, so its
+        # logs and random numbers match a run that was never interrupted.
+        self._evaluate_if(trainer, pl_module, due=self._last_step is None)
 
     @override
     def on_train_batch_end(

@@ -1,5 +1,8 @@
 """``python -m experiments.<name> [overrides]``: check the command line, then run Hydra.
 
+``resume=<run folder>`` (or ``resume=last``) continues a recorded run instead; see
+:mod:`dlconf.runner.resume`.
+
 Every override is composed and validated before Hydra starts (for ``-m``, every job of the
 sweep), so a typo costs a second and leaves nothing behind: the program prints one line
 naming the problem and exits with code 2. Then Hydra runs the job(s) as usual: its override
@@ -11,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
@@ -25,6 +29,13 @@ from omegaconf import DictConfig
 from dlconf.errors import ConfigError, DlconfError
 from dlconf.experiment import Experiment
 from dlconf.runner.hydra_errors import explain
+from dlconf.runner.resume import (
+    LATEST,
+    is_device_override,
+    latest_run,
+    resumed_config,
+    split_resume,
+)
 from dlconf.runner.store import store_experiment
 from dlconf.runner.validate import validate
 
@@ -40,8 +51,12 @@ def main(experiment: Experiment[Any]) -> None:
         _import_devices()
         config_name = store_experiment(experiment)
         args = get_args_parser().parse_args(sys.argv[1:])
+        resume, overrides = split_resume(list(args.overrides))
+        if resume is not None:
+            _resume(config_name, resume, overrides, multirun=bool(args.multirun))
+            return
         if not (args.help or args.hydra_help or args.shell_completion or args.info):
-            check_command_line(config_name, list(args.overrides), multirun=bool(args.multirun))
+            check_command_line(config_name, overrides, multirun=bool(args.multirun))
     except DlconfError as error:
         exit_with(error)
     from dlconf.runner.job import run_job
@@ -83,6 +98,27 @@ def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
     return [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
+def _resume(config_name: str, resume: str, overrides: list[str], *, multirun: bool) -> None:
+    if multirun:
+        raise ConfigError("resume continues one run: drop -m")
+    # The device is this machine's, not the run's: a requeued job may land elsewhere.
+    device_overrides = [o for o in overrides if is_device_override(o)]
+    with initialize(version_base="1.3", config_path=None):
+        current = compose_or_explain(config_name, device_overrides)
+    if resume == LATEST:
+        root = Path(current.device.experiments_root)
+        folder = latest_run(root, current.run.project, current.run.name)
+    else:
+        folder = Path(resume).expanduser()
+    cfg = resumed_config(folder, [o for o in overrides if not is_device_override(o)])
+    cfg.device = current.device
+    validate(cfg)
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
+    from dlconf.runner.job import resume_job
+
+    resume_job(cfg, folder)
+
+
 def _import_devices() -> None:
     try:
         importlib.import_module(DEVICES_PACKAGE)
@@ -93,6 +129,6 @@ def _import_devices() -> None:
 
 
 def exit_with(error: DlconfError) -> NoReturn:
-    """Print ``error`` as the user should read it and exit with code 2."""
+    """Print ``error`` as the user should read it and exit with its code (2: bad input)."""
     sys.stderr.write(f"error: {error}\n")
-    sys.exit(2)
+    sys.exit(error.exit_code)

@@ -27,6 +27,7 @@ class ValidConfig:
 
     train_for: Duration | None
     evaluate_every: dict[str, Duration]
+    checkpoint_every: Duration
 
 
 def validate(cfg: DictConfig) -> ValidConfig:
@@ -46,6 +47,7 @@ def validate(cfg: DictConfig) -> ValidConfig:
         )
         for name in cfg.evaluation
     }
+    checkpoint_every = _duration(cfg.checkpoint, "every", (), problems, "checkpoint.every")
     if train_for is None and _unbounded(cfg):
         problems.append(
             "nothing stops training: set train_for (e.g. train_for='10 epochs') "
@@ -53,7 +55,10 @@ def validate(cfg: DictConfig) -> ValidConfig:
         )
     if problems:
         raise ConfigError("\n".join(problems))
-    return ValidConfig(train_for, {k: v for k, v in every.items() if v is not None})
+    assert checkpoint_every is not None  # `every` is a str field: parsed or a problem
+    return ValidConfig(
+        train_for, {k: v for k, v in every.items() if v is not None}, checkpoint_every
+    )
 
 
 def _check_section(cfg: DictConfig, section: str) -> list[str]:
