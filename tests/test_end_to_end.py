@@ -98,6 +98,7 @@ def test_vib_classifies_far_above_chance(
     result = run_experiment(
         "mnist_vib",
         "train_for=300 global_steps",
+        "logger=tensorboard",
         f"device.data_root={mnist_root}",
         "device.download_files=false",
         "params.batch_size=64",
@@ -150,7 +151,7 @@ def test_help_lists_groups_and_params_with_defaults(run_experiment: RunExperimen
     assert result.returncode == 0, result.stderr
     for expected in (
         "data: mnist, synthetic",
-        "logger: none, tensorboard",
+        "logger: none, tensorboard, wandb",
         "laptop",
         "params.beta=0.5",
         "params.batch_size=128",

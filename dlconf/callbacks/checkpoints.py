@@ -5,9 +5,10 @@ and make sure the last state is on disk whenever a run stops:
 
 - :class:`AtomicCheckpointIO` writes to a temporary file and renames it over the target, so
   a kill during a save (SIGKILL included) leaves the previous checkpoint readable.
-- :class:`SaveOnStop` saves ``last.ckpt`` when training ends normally (after the final
-  evaluation, so a resumed run does not repeat it) and when Lightning stops on SIGTERM
-  (a preempted or cancelled job): the run resumes from exactly where it stopped.
+- :class:`SaveOnStop` saves when training ends normally (after the final evaluation, so
+  the best-by-metric checkpoint sees it and a resumed run does not repeat it) and when
+  Lightning stops on SIGTERM (a preempted or cancelled job): the run resumes from exactly
+  where it stopped.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class SaveOnStop(Callback):
 
     @override
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # ModelCheckpoint's own saving, at a moment it does not save by itself; its
+        # private methods are used so `best_model_path` and top-k stay its business.
+        checkpoint = self._checkpoint
+        candidates = checkpoint._monitor_candidates(trainer)
+        if checkpoint.monitor is not None and checkpoint.monitor in candidates:
+            checkpoint._save_topk_checkpoint(trainer, candidates)
         trainer.save_checkpoint(self.path)
 
     @override

@@ -3,12 +3,15 @@
 Lightning's :class:`~lightning.pytorch.loggers.TensorBoardLogger` keeps doing what it does
 (``self.log`` metrics from the optimization, hyper-parameters); this subclass adds
 :meth:`TensorBoardEntryLogger.log`, the :class:`~dlconf.loggers.base.EntryLogger` surface
-that evaluation callbacks write through. Event files land in ``<save_dir>/tensorboard``.
+that evaluation callbacks write through, and :meth:`TensorBoardEntryLogger.record_config`,
+which writes the run's hyper-parameters (``params.*``) as TensorBoard hparams. Event files
+land in ``<save_dir>/tensorboard``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -16,9 +19,11 @@ from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 
 from dlconf.evaluation.entries import ImageEntry, LogEntry, ScalarEntry, ScalarsEntry
+from dlconf.loggers.flatten import params_config
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from omegaconf import DictConfig
 
 
 class _Writer(Protocol):
@@ -45,7 +50,11 @@ class TensorBoardEntryLogger(TensorBoardLogger):
         **kwargs: passed on to :class:`~lightning.pytorch.loggers.TensorBoardLogger`.
     """
 
-    def __init__(self, save_dir: str, **kwargs: Any) -> None:
+    def __init__(self, save_dir: str, resume_step: int | None = None, **kwargs: Any) -> None:
+        if resume_step is not None:
+            # A resumed run writes on in the same folder; TensorBoard drops whatever the
+            # interrupted run logged after its checkpoint, so no step appears twice.
+            kwargs["purge_step"] = resume_step + 1
         # No experiment name / version folders: dlconf's run folder is already per run.
         super().__init__(save_dir=save_dir, name="", version="tensorboard", **kwargs)
         self._counters_step: int | None = None
@@ -74,3 +83,9 @@ class TensorBoardEntryLogger(TensorBoardLogger):
             for counter, value in counters.items():
                 writer.add_scalar(f"counters/{counter}", value, global_step=step)
             self._counters_step = step
+
+    def record_config(self, cfg: DictConfig, run_dir: Path) -> None:
+        """Write ``cfg``'s hyper-parameters as hparams (``params.beta``...); the rest of the
+        config is in ``run_dir``'s ``config.yaml`` already."""
+        del run_dir
+        self.log_hyperparams(params_config(cfg))

@@ -48,6 +48,12 @@ log = logging.getLogger(__name__)
 def main(experiment: Experiment[Any]) -> None:
     """Run ``experiment`` from the command line (``sys.argv``)."""
     try:
+        # A sweep agent's command line is built from what a server sends: such a run takes
+        # only plain values of the sweep's parameters. (Imported here: dlconf.sweeps
+        # imports this module.)
+        from dlconf.sweeps.agent_guard import check_agent_command_line
+
+        check_agent_command_line(sys.argv[1:])
         _import_devices()
         config_name = store_experiment(experiment)
         args = get_args_parser().parse_args(sys.argv[1:])

@@ -1,14 +1,18 @@
-"""One run: validate, seed, build, create the run folder, fit.
+"""One run: validate, seed, build, create (or reopen) the run folder, fit.
 
-Order matters for "nothing half-written": everything that can fail because of the user's
-input (config values, constructor arguments, a missing data set, Trainer arguments) is
-built before the run folder exists. A failure there exits with code 2 and one message.
+Order matters for "nothing half-written": the config is validated and the optimization
+(model and data) built before the run folder exists; if the logger or the Trainer then
+fails on a user's value, the new folder is removed again. Such failures exit with code 2
+and one message.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +21,49 @@ from hydra_zen import instantiate
 from hydra_zen.third_party.pydantic import pydantic_parser
 from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import Logger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
+from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
+from dlconf.durations import EPOCH, GLOBAL_STEP, Duration
 from dlconf.errors import ConfigError, DlconfError
+from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
 from dlconf.runner.cli import exit_with
+from dlconf.runner.record import write_record
+from dlconf.runner.resume import checkpoint_step, newest_checkpoint, run_of_slurm_job
 from dlconf.runner.run_folder import create_run_folder, save_config
 from dlconf.runner.validate import ValidConfig, validate
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
+RUN_DIR_ENV = "DLCONF_RUN_DIR"
+CHECKPOINT_ENV = "DLCONF_RESUME_CHECKPOINT"
 
 
 def run_job(cfg: DictConfig) -> float | None:
     """Hydra's task function; returns the final monitored metric for sweepers."""
+    return _reporting_errors(cfg, None)
+
+
+def resume_job(cfg: DictConfig, folder: Path) -> float | None:
+    """Continue the run in ``folder`` with its recorded ``cfg``."""
+    return _reporting_errors(cfg, folder)
+
+
+def _reporting_errors(cfg: DictConfig, resume_dir: Path | None) -> float | None:
     try:
-        return train(cfg)
+        return train(cfg, resume_dir)
     except DlconfError as error:
         exit_with(error)
+    except SIGTERMException:
+        # Lightning stopped after the current step and SaveOnStop saved last.ckpt; a
+        # non-zero status tells a scheduler the run is not finished (128 + SIGTERM).
+        log.warning("stopped by SIGTERM; continue with resume=<run folder> or resume=last")
+        sys.exit(143)
 
 
 def build(node: Any, where: str, **kwargs: Any) -> Any:
@@ -52,30 +79,65 @@ def build(node: Any, where: str, **kwargs: Any) -> Any:
         raise
 
 
-def train(cfg: DictConfig) -> float | None:
+def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
+    """Run ``cfg``: a new run, or the run in ``resume_dir`` continued from its checkpoint."""
     valid = validate(cfg)
     seed_everything(cfg.seed, workers=True, verbose=False)
     optimization: Optimization = build(cfg.optimization, "optimization")
     clock = TrainingClock()
-    checkpoint = _checkpoint(cfg)
-    # Built before the run folder exists, so a bad Trainer argument writes nothing; the
-    # logger and the checkpoint folder are attached once the folder is there.
-    trainer: Trainer = build(
-        cfg.trainer, "trainer", callbacks=[*_callbacks(cfg, valid, clock), checkpoint], logger=False
-    )
+    checkpoint = _checkpoint(cfg, valid.checkpoint_every)
+    callbacks = [*_callbacks(cfg, valid, clock), SaveOnStop(checkpoint), checkpoint]
+    spawned = _spawned_rank()
     experiments_root = Path(cfg.device.experiments_root).expanduser()
-    run_dir = create_run_folder(experiments_root, cfg.run.project, cfg.run.name)
+    if spawned is not None:
+        run_dir, ckpt_path = spawned
+        fresh = False
+    else:
+        resume_dir = resume_dir or run_of_slurm_job(experiments_root, cfg.run.project, cfg.run.name)
+        fresh = resume_dir is None
+        run_dir = resume_dir or create_run_folder(experiments_root, cfg.run.project, cfg.run.name)
+        ckpt_path = None if fresh else newest_checkpoint(run_dir)
     try:
-        save_config(run_dir, cfg)
-        logger = build(cfg.logger, "logger")(save_dir=str(run_dir))
-        trainer.loggers = [logger] if logger is not None else []
+        if fresh:
+            save_config(run_dir, cfg)
+        if spawned is None:
+            write_record(run_dir, resumed=not fresh)
+        resume_step = None if ckpt_path is None else checkpoint_step(ckpt_path)
+        logger: Logger | None = build(cfg.logger, "logger")(
+            save_dir=str(run_dir), **({} if resume_step is None else {"resume_step": resume_step})
+        )
+        # Recorded before training, so even a run that fails shows what it was (W&B config,
+        # TensorBoard hparams, the config files saved with the W&B run).
+        if fresh and isinstance(logger, ConfigRecorder):
+            logger.record_config(cfg, run_dir)
+        trainer: Trainer = build(
+            cfg.trainer,
+            "trainer",
+            callbacks=callbacks,
+            logger=[logger] if logger is not None else False,
+            default_root_dir=str(run_dir),
+            plugins=[AtomicCheckpointIO()],
+        )
         checkpoint.dirpath = str(run_dir / CHECKPOINT_DIR)
     except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # nothing half-written
+        if fresh:
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing half-written
         raise
-    log.info("run folder: %s", run_dir)
-    trainer.fit(optimization)
+    log.info("%s run folder: %s", "run" if fresh else f"resuming from {ckpt_path} in", run_dir)
+    # DDP re-runs this command for ranks > 0 (Lightning's subprocess launcher); they
+    # inherit the environment, and so find this run's folder and checkpoint here.
+    os.environ[RUN_DIR_ENV] = str(run_dir)
+    os.environ[CHECKPOINT_ENV] = str(ckpt_path or "")
+    trainer.fit(optimization, ckpt_path=ckpt_path)
     return _final_metric(trainer, cfg.checkpoint.monitor)
+
+
+def _spawned_rank() -> tuple[Path, Path | None] | None:
+    """(run folder, checkpoint) when this process is a DDP rank > 0 started by rank 0."""
+    if os.environ.get("LOCAL_RANK", "0") == "0" or not os.environ.get(RUN_DIR_ENV):
+        return None
+    checkpoint = os.environ.get(CHECKPOINT_ENV)
+    return Path(os.environ[RUN_DIR_ENV]), Path(checkpoint) if checkpoint else None
 
 
 def _callbacks(cfg: DictConfig, valid: ValidConfig, clock: TrainingClock) -> list[Callback]:
@@ -95,9 +157,12 @@ def _callbacks(cfg: DictConfig, valid: ValidConfig, clock: TrainingClock) -> lis
     return callbacks
 
 
-def _checkpoint(cfg: DictConfig) -> ModelCheckpoint:
+def _checkpoint(cfg: DictConfig, every: Duration) -> ModelCheckpoint:
     monitor = cfg.checkpoint.monitor
     return ModelCheckpoint(
+        every_n_train_steps=int(every.amount) if every.unit == GLOBAL_STEP else None,
+        every_n_epochs=int(every.amount) if every.unit == EPOCH else None,
+        train_time_interval=timedelta(seconds=every.seconds) if every.is_time else None,
         save_last=cfg.checkpoint.save_last,
         monitor=monitor,
         mode=cfg.checkpoint.mode,

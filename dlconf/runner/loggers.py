@@ -3,6 +3,10 @@
 Each option is a partial config: the runner completes it with the run folder, which only
 exists once the config is valid. Logger modules are imported when instantiated, never
 before, so a run without W&B never imports it.
+
+W&B is the default: online where credentials exist, offline otherwise (``wandb sync``
+uploads later). Its project and run name are the experiment's ``run.project`` and
+``run.name``; ``logger.entity=my-team`` and ``logger.tags=[a,b]`` set the rest.
 """
 
 from __future__ import annotations
@@ -10,12 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 
-def no_logger(save_dir: str) -> None:
+def no_logger(save_dir: str, resume_step: int | None = None) -> None:
     """The ``logger=none`` option: evaluations run, nothing is written."""
-    del save_dir
+    del save_dir, resume_step
 
 
 LOGGER_OPTIONS: dict[str, dict[str, Any]] = {
+    "wandb": {
+        "_target_": "dlconf.loggers.wandb.WandbEntryLogger",
+        "_partial_": True,
+        "project": "${run.project}",
+        "name": "${run.name}",
+        "entity": None,
+        "tags": None,
+    },
     "tensorboard": {
         "_target_": "dlconf.loggers.tensorboard.TensorBoardEntryLogger",
         "_partial_": True,
@@ -25,4 +37,4 @@ LOGGER_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def default_logger() -> str:
-    return "tensorboard"
+    return "wandb"

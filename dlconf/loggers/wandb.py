@@ -1,0 +1,295 @@
+"""Weights & Biases, writing dlconf's typed log entries, the run's config and its checkpoints.
+
+Lightning's :class:`~lightning.pytorch.loggers.WandbLogger` keeps doing what it does (the
+optimization's ``self.log`` metrics against ``trainer/global_step``); this subclass adds:
+
+- :meth:`WandbEntryLogger.log`, the :class:`~dlconf.loggers.base.EntryLogger` surface. Each
+  entry is one W&B history row holding the entry (a scalar under its name, grouped scalars
+  under ``<name>/<key>``, images and figures as ``wandb.Image``), ``trainer/global_step``
+  (W&B's x-axis, as for Lightning's metrics) and the counters as ``counters/<name>``
+  (``counters/epoch``, ``counters/global_step``, ``counters/iteration``...).
+- :meth:`WandbEntryLogger.record_config`: the composed config becomes the W&B run config
+  with dotted keys that sweeps address (``params.beta``), and the run folder's files
+  (``config.yaml``, ``resolved.yaml``, ``command.txt``) are saved with the run.
+- Checkpoints: when training ends (success, failure, or a SLURM signal), every ``*.ckpt``
+  that Lightning saved is saved with the run too; the W&B run is then finished.
+
+Files saved with the run sit under ``run_folder/`` in the run's files, mirroring the run
+folder (``run_folder/config.yaml``, ``run_folder/checkpoints/last.ckpt``): W&B keeps its own
+``config.yaml`` at the top. They are links into the run folder, not copies.
+
+Mode: ``WANDB_MODE`` when set; otherwise online where credentials exist (``WANDB_API_KEY``,
+or a ``wandb login`` entry in ``~/.netrc``), else offline with one logged line saying how
+to ``wandb sync`` the run later. Deciding needs no network and never prompts for a login.
+
+wandb itself is imported only when a run starts, so importing dlconf never imports it.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import netrc
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from urllib.parse import urlsplit
+
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
+from omegaconf import DictConfig
+from torch import Tensor
+from typing_extensions import override
+
+from dlconf.evaluation.entries import ImageEntry, LogEntry, ScalarEntry, ScalarsEntry
+from dlconf.loggers.flatten import experiment_config
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
+    from numpy.typing import NDArray
+    from wandb import Image
+
+log = logging.getLogger(__name__)
+
+RUN_FOLDER_FILES = "run_folder"
+"""The folder, inside a W&B run's files, that mirrors the dlconf run folder."""
+
+DEFAULT_HOST = "https://api.wandb.ai"
+
+Policy = Literal["now", "live", "end"]
+"""W&B's upload policies for a saved file."""
+
+
+class _Settings(Protocol):
+    @property
+    def mode(self) -> str: ...
+
+
+class _Config(Protocol):
+    def update(self, d: Mapping[str, Any], allow_val_change: bool | None = None) -> None: ...
+
+
+class _Run(Protocol):
+    """The part of ``wandb.Run`` used here, typed (Lightning and W&B leave it loose)."""
+
+    @property
+    def dir(self) -> str: ...
+
+    @property
+    def config(self) -> _Config: ...
+
+    @property
+    def settings(self) -> _Settings: ...
+
+    def log(self, data: dict[str, Any]) -> None: ...
+
+    def save(
+        self, glob_str: str, base_path: str | None = None, policy: Policy = "live"
+    ) -> bool | list[str]: ...
+
+    def finish(self, exit_code: int | None = None) -> None: ...
+
+
+class WandbEntryLogger(WandbLogger):
+    """A W&B logger that also writes :data:`LogEntry` values, the config and checkpoints.
+
+    The W&B run starts on first use and is finished when training ends, so each run of a
+    Hydra multirun gets its own W&B run.
+
+    Args:
+        save_dir: the run folder; W&B's files go to ``<save_dir>/wandb``.
+        project: the W&B project (``run.project``).
+        name: the W&B run's display name (``run.name``).
+        entity: the W&B user or team; ``None`` for W&B's default (``WANDB_ENTITY``).
+        tags: W&B tags for the run.
+        resume_step: set by the runner when it resumes the run in ``save_dir`` from a
+            checkpoint at that step: the W&B run found there is resumed.
+        **kwargs: passed on to :class:`~lightning.pytorch.loggers.WandbLogger` and
+            ``wandb.init``.
+    """
+
+    def __init__(
+        self,
+        save_dir: str,
+        project: str | None = None,
+        name: str | None = None,
+        entity: str | None = None,
+        tags: Sequence[str] | None = None,
+        resume_step: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if resume_step is not None and "id" not in kwargs:
+            # A resumed dlconf run goes on in the W&B run it started (Lightning passes
+            # resume="allow"); W&B keeps the rows logged after the checkpoint it restarts from.
+            kwargs["id"] = previous_run_id(Path(save_dir))
+        kwargs.setdefault("mode", wandb_mode(os.environ))
+        # Offline for want of credentials, not by request: say so in one line of our own
+        # (once the run's folder is known) instead of W&B's dozen-line banner.
+        sync_hint = kwargs["mode"] == "offline" and not os.environ.get("WANDB_MODE")
+        if sync_hint:
+            kwargs.setdefault("settings", {"silent": True})
+        super().__init__(
+            save_dir=save_dir,
+            project=project,
+            name=name,
+            entity=entity,
+            tags=list(tags) if tags else None,
+            **kwargs,
+        )
+        # Lightning passes `anonymous=None` on; W&B warns about the setting on every run.
+        if self._wandb_init.get("anonymous") is None:
+            self._wandb_init.pop("anonymous", None)
+        self._sync_hint = sync_hint
+        self._run_dir = Path(save_dir)
+        self._checkpoint_dirs: set[Path] = set()
+        self._finished = False
+
+    @rank_zero_only
+    def log(self, name: str, entry: LogEntry, step: int, counters: Mapping[str, int]) -> None:
+        """Write ``entry`` under ``name`` at ``step``, with ``counters`` beside it."""
+        row: dict[str, Any] = {f"counters/{counter}": value for counter, value in counters.items()}
+        row["trainer/global_step"] = step
+        if isinstance(entry, ScalarEntry):
+            row[name] = entry.value
+        elif isinstance(entry, ScalarsEntry):
+            row.update({f"{name}/{key}": value for key, value in entry.values.items()})
+        elif isinstance(entry, ImageEntry):
+            row[name] = _image(entry.image)
+        else:
+            import matplotlib.pyplot as plt  # pyplot is slow to import; only figures need it
+
+            try:
+                row[name] = _figure(entry.figure)
+            finally:
+                plt.close(entry.figure)
+        self._run().log(row)
+
+    @rank_zero_only
+    def record_config(self, cfg: DictConfig, run_dir: Path) -> None:
+        """Set the W&B run config from ``cfg`` and save ``run_dir``'s files with the run."""
+        self._run_dir = run_dir
+        self._run().config.update(experiment_config(cfg), allow_val_change=True)
+        self._save_files(sorted(path for path in run_dir.iterdir() if path.is_file()), "now")
+
+    @override
+    def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
+        super().after_save_checkpoint(checkpoint_callback)  # Lightning's `log_model` artifacts
+        # Only remembered: uploading every save would upload `last.ckpt` again and again.
+        if checkpoint_callback.dirpath is not None:
+            self._checkpoint_dirs.add(Path(checkpoint_callback.dirpath))
+
+    @override
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        super().finalize(status)
+        if not self._started() or self._finished:
+            return
+        # On failure too: the checkpoints saved so far are what a resumed run needs.
+        self._save_files(
+            sorted(path for folder in self._checkpoint_dirs for path in folder.glob("*.ckpt")),
+            "now",
+        )
+        # "finished" is Lightning's SLURM requeue signal: the process goes on, so does the run.
+        if status in ("success", "failed"):
+            self._finished = True
+            self._run().finish(exit_code=0 if status == "success" else 1)
+
+    def _run(self) -> _Run:
+        """The W&B run, started on first use; says once how to sync it if it is offline."""
+        run = cast(_Run, self.experiment)  # pyright: ignore[reportUnknownMemberType]
+        if self._sync_hint and self._started():
+            self._sync_hint = False
+            log.info(
+                "W&B is offline (no WANDB_API_KEY and no `wandb login`); "
+                "to upload this run later: wandb sync %s",
+                Path(run.dir).parent,
+            )
+        return run
+
+    def _started(self) -> bool:
+        # Lightning types the run loosely; only whether it exists matters here.
+        return self._experiment is not None  # pyright: ignore[reportUnknownMemberType]
+
+    def _save_files(self, files: Iterable[Path], policy: Policy) -> None:
+        run = self._run()
+        if run.settings.mode == "disabled":
+            return
+        files_dir = Path(run.dir)
+        for source in files:
+            target = files_dir / RUN_FOLDER_FILES / _relative(source, self._run_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            try:
+                # Relative, so the links hold when the whole run folder is moved.
+                target.symlink_to(os.path.relpath(source, target.parent))
+            except OSError:  # no symlinks (Windows without rights): copy, as W&B does
+                shutil.copy2(source, target)
+            run.save(glob.escape(str(target)), base_path=str(files_dir), policy=policy)
+
+
+def wandb_mode(environ: Mapping[str, str]) -> str:
+    """``WANDB_MODE`` when set; else ``"online"`` with credentials, ``"offline"`` without.
+
+    Passed to ``wandb.init`` explicitly: W&B reads the environment once per process, so a
+    later change of ``WANDB_MODE`` (another run of a multirun, a test) would go unseen.
+    """
+    if mode := environ.get("WANDB_MODE"):
+        return mode
+    return "online" if has_credentials(environ) else "offline"
+
+
+def has_credentials(environ: Mapping[str, str]) -> bool:
+    """Whether W&B would find an API key: ``WANDB_API_KEY`` or ``.netrc``; no network."""
+    if environ.get("WANDB_API_KEY"):
+        return True
+    host = _hostname(environ.get("WANDB_BASE_URL") or DEFAULT_HOST)
+    netrc_path = Path(environ.get("NETRC") or Path.home() / ".netrc").expanduser()
+    try:
+        entry = netrc.netrc(netrc_path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return False
+    return entry is not None and bool(entry[2])
+
+
+def previous_run_id(save_dir: Path) -> str | None:
+    """The id of the last W&B run in ``save_dir`` (``wandb/latest-run``), if there is one."""
+    # The folder's name may carry a suffix; its run file is always run-<id>.wandb.
+    run_file = next((save_dir / "wandb" / "latest-run").glob("run-*.wandb"), None)
+    return None if run_file is None else run_file.stem.removeprefix("run-")
+
+
+def _hostname(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def _relative(path: Path, run_dir: Path) -> Path:
+    """``path`` inside the run folder; a file elsewhere keeps its folder's name."""
+    try:
+        # absolute(), not resolve(): `last.ckpt` may be a link, and keeps its own name.
+        return path.absolute().relative_to(run_dir.absolute())
+    except ValueError:
+        return Path(path.parent.name, path.name)
+
+
+def _image(image: Tensor) -> Image:
+    import wandb
+
+    pixels = (image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)  # (C, H, W)
+    # 8-bit (H, W, C), or (H, W) for grey: the input every wandb version takes as it is
+    # (their tensor paths differ: some rescale each image to its own min and max).
+    array = cast(
+        "NDArray[np.uint8]",
+        pixels.permute(1, 2, 0).squeeze(2).numpy(),  # pyright: ignore[reportUnknownMemberType]
+    )
+    return wandb.Image(array)
+
+
+def _figure(figure: Figure) -> Image:
+    import wandb
+
+    return wandb.Image(figure)  # rendered to PNG now, so the figure may be closed after

@@ -1,0 +1,49 @@
+"""Typed W&B sweeps: define one in Python, check it, create it, or run it here.
+
+A sweep module in ``sweeps/`` builds a :class:`Sweep` over an experiment, with parameters
+named through the experiment's typed links (``vary(p.beta).over(LogUniform(-20, 2))``),
+and ends with ``main(sweep)``: ``python -m sweeps.<name>`` checks it against the experiment
+and creates it on W&B, ``--yaml`` prints it for ``wandb sweep``, ``--local N`` runs N trials
+on this machine with W&B's own search engine.
+"""
+
+from dlconf.sweeps.cli import main
+from dlconf.sweeps.definition import Metric, Parameter, Sweep, vary
+from dlconf.sweeps.distributions import (
+    Beta,
+    Constant,
+    Distribution,
+    IntUniform,
+    InvLogUniformValues,
+    LogNormal,
+    LogUniform,
+    LogUniformValues,
+    Normal,
+    QLogUniformValues,
+    QNormal,
+    QUniform,
+    Uniform,
+    Values,
+)
+
+__all__ = [
+    "Beta",
+    "Constant",
+    "Distribution",
+    "IntUniform",
+    "InvLogUniformValues",
+    "LogNormal",
+    "LogUniform",
+    "LogUniformValues",
+    "Metric",
+    "Normal",
+    "Parameter",
+    "QLogUniformValues",
+    "QNormal",
+    "QUniform",
+    "Sweep",
+    "Uniform",
+    "Values",
+    "main",
+    "vary",
+]

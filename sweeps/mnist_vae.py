@@ -1,0 +1,28 @@
+"""The seed's ``sweeps/VAE_MNIST.yml``, typed: beta of the MNIST VAE, by Bayesian search.
+
+python -m sweeps.mnist_vae --yaml > vae_sweep.yaml     # for `wandb sweep vae_sweep.yaml`
+python -m sweeps.mnist_vae                             # create it on W&B, print the agent command
+python -m sweeps.mnist_vae --local 10 data=synthetic   # ten trials here, no W&B server
+"""
+
+from __future__ import annotations
+
+from dlconf import link
+from dlconf.sweeps import LogUniform, Metric, Sweep, Values, main, vary
+from experiments.mnist_vae import Params, experiment
+
+p = link(Params, "params")
+
+sweep = Sweep(
+    experiment=experiment,
+    method="bayes",
+    metric=Metric("ELBO/Validation", goal="maximize"),
+    parameters=[
+        vary(p.beta).over(LogUniform(min=-20, max=2)),  # e^-20 to e^2, as the seed
+        vary(p.batch_size).over(Values([64, 128])),
+    ],
+    train_for="10 epochs",
+)
+
+if __name__ == "__main__":
+    main(sweep)
