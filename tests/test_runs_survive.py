@@ -41,13 +41,22 @@ def _start(module: str, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "DEVICE_NAME"}
     return subprocess.Popen(
         [sys.executable, "-m", module, *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def _vae(mnist_root: Path, runs: Path, *extra: str) -> list[str]:
-    return [f"train_for={STEPS} global_steps", f"device.data_root={mnist_root}",
-            f"device.experiments_root={runs}", *COMMON, *extra]
+    return [
+        f"train_for={STEPS} global_steps",
+        f"device.data_root={mnist_root}",
+        f"device.experiments_root={runs}",
+        *COMMON,
+        *extra,
+    ]
 
 
 def _finish(process: subprocess.Popen[str], timeout: float = 600) -> tuple[int, str]:
@@ -104,9 +113,13 @@ def test_a_killed_run_resumes_to_the_same_weights_and_logs(
     killed_at = int(_checkpoint(folder)["global_step"])  # type: ignore[call-overload]
     assert 30 <= killed_at < STEPS
 
-    code, stderr = _finish(_start(
-        "experiments.mnist_vae", f"resume={folder}", f"device.data_root={mnist_root}",
-    ))
+    code, stderr = _finish(
+        _start(
+            "experiments.mnist_vae",
+            f"resume={folder}",
+            f"device.data_root={mnist_root}",
+        )
+    )
     assert code == 0, stderr[-3000:]
 
     resumed, reference = _checkpoint(folder), _checkpoint(uninterrupted)
@@ -117,40 +130,49 @@ def test_a_killed_run_resumes_to_the_same_weights_and_logs(
     for name, value in expected.items():
         torch.testing.assert_close(weights[name], value, rtol=1e-4, atol=1e-5, msg=name)
     # The logs read as one run: every evaluation step once, with the same values.
-    assert _scalars(folder, "ELBO/Validation") == pytest.approx(
-        _scalars(uninterrupted, "ELBO/Validation"), rel=1e-4
+    logged, reference_log = (
+        _scalars(folder, "ELBO/Validation"),
+        _scalars(uninterrupted, "ELBO/Validation"),
     )
+    assert [step for step, _ in logged] == [step for step, _ in reference_log] == [0, 20, 40, 60]
+    assert [v for _, v in logged] == pytest.approx([v for _, v in reference_log], rel=1e-4)
+    assert [step for step, _ in _scalars(folder, "Train/loss")] == [
+        step for step, _ in _scalars(uninterrupted, "Train/loss")
+    ]
     record = json.loads((folder / "record.json").read_text())
     assert [entry["resumed"] for entry in record] == [False, True]
 
 
 def test_sigterm_saves_a_checkpoint_newer_than_the_signal(mnist_root: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    process = _start("experiments.mnist_vae", *_vae(mnist_root, runs, "checkpoint.every=1 day"))
-    deadline = time.monotonic() + 300
-    while not list(runs.glob("*/*/*/tensorboard")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)  # some training steps; no periodic checkpoint ("1 day")
+    process = _start(
+        "experiments.mnist_vae", *_vae(mnist_root, runs, "checkpoint.every=10 global_steps")
+    )
+    folder = _wait_for_step(runs, 10, process)  # training is under way
     signalled = time.time()
     process.send_signal(signal.SIGTERM)
     code, stderr = _finish(process)
     assert code == 143, stderr[-3000:]
-    (folder,) = run_folders(runs)
+    assert "resume=" in stderr
     last = folder / "checkpoints" / "last.ckpt"
     assert last.stat().st_mtime > signalled
-    assert 0 < int(_checkpoint(folder)["global_step"]) < STEPS  # type: ignore[call-overload]
-    assert "resume=" in stderr
+    assert 10 <= int(_checkpoint(folder)["global_step"]) < STEPS  # type: ignore[call-overload]
 
 
 def test_a_nan_loss_stops_with_the_step_and_component_and_keeps_the_last_good_checkpoint(
     mnist_root: Path, tmp_path: Path
 ) -> None:
     runs = tmp_path / "runs"
-    code, stderr = _finish(_start(
-        "tests.exploding_experiment", "params.explode_at=15", "checkpoint.every=4 global_steps",
-        f"device.data_root={mnist_root}", f"device.experiments_root={runs}",
-        "trainer.enable_progress_bar=false",
-    ))
+    code, stderr = _finish(
+        _start(
+            "tests.exploding_experiment",
+            "params.explode_at=15",
+            "checkpoint.every=4 global_steps",
+            f"device.data_root={mnist_root}",
+            f"device.experiments_root={runs}",
+            "trainer.enable_progress_bar=false",
+        )
+    )
     assert code == 3
     assert "error: non-finite loss at global step 14: loss=nan, regularization=nan" in stderr
     assert "Traceback" not in stderr
@@ -178,3 +200,35 @@ def test_the_run_records_code_packages_command_and_device(uninterrupted: Path) -
     assert "train_for=60 global_steps" in entry["command"]
     assert entry["device_name"] is None
     assert entry["resumed"] is False
+
+
+def test_two_process_cpu_ddp_logs_and_checkpoints_once(mnist_root: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    overrides = _vae(
+        mnist_root, runs, "train_for=50 global_steps", "eval_params.elbo.every=25 global_steps"
+    )
+    code, stderr = _finish(
+        _start(
+            "experiments.mnist_vae",
+            "trainer.devices=2",
+            "trainer.strategy=ddp",
+            "trainer.accelerator=cpu",
+            *overrides,
+        )
+    )
+    assert code == 0, stderr[-3000:]
+    assert "Starting with 2 processes" in stderr
+    (folder,) = run_folders(runs)  # rank 1 used rank 0's run folder
+    assert len(list((folder / "tensorboard").glob("events.out.tfevents.*"))) == 1
+    assert [step for step, _ in _scalars(folder, "ELBO/Validation")] == [0, 25, 50]
+    checkpoint = _checkpoint(folder)
+    assert checkpoint["global_step"] == 50
+    assert checkpoint["dlconf_counters"] == {"iteration": 50}
+    # 5,000 training images in batches of 64 are 79 batches, but each of the 2 ranks
+    # takes half the split: 40 batches an epoch, so step 50 is in the second epoch (and
+    # Lightning counts the stopped epoch as done: epoch 2; without the split it would be 1).
+    assert checkpoint["epoch"] == 2
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == [
+        "best-50.ckpt",
+        "last.ckpt",
+    ]

@@ -62,7 +62,10 @@ def _reporting_errors(cfg: DictConfig, resume_dir: Path | None) -> float | None:
     except SIGTERMException:
         # Lightning stopped after the current step and SaveOnStop saved last.ckpt; a
         # non-zero status tells a scheduler the run is not finished (128 + SIGTERM).
-        log.warning("stopped by SIGTERM; continue with resume=<run folder> or resume=last")
+        sys.stderr.write(
+            "stopped by SIGTERM; the checkpoint is saved: continue with "
+            "resume=<run folder> or resume=last\n"
+        )
         sys.exit(143)
 
 
