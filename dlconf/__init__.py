@@ -17,6 +17,7 @@ from dlconf.errors import (
     UnknownDeviceError,
 )
 from dlconf.experiment import Checkpoint, Evaluate, Experiment, Run
+from dlconf.reload import load_run
 from dlconf.runner.cli import main
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "UnknownDeviceError",
     "conf",
     "link",
+    "load_run",
     "main",
     "ref",
     "register_device",

@@ -8,6 +8,7 @@ and one message.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import shutil
@@ -85,6 +86,9 @@ def build(node: Any, where: str, **kwargs: Any) -> Any:
 def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
     """Run ``cfg``: a new run, or the run in ``resume_dir`` continued from its checkpoint."""
     valid = validate(cfg)
+    # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
+    # machine's path); the run's records keep the links, so they are made from a copy.
+    recorded = copy.deepcopy(cfg)
     seed_everything(cfg.seed, workers=True, verbose=False)
     optimization: Optimization = build(cfg.optimization, "optimization")
     clock = TrainingClock()
@@ -102,7 +106,7 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
         ckpt_path = None if fresh else newest_checkpoint(run_dir)
     try:
         if fresh:
-            save_config(run_dir, cfg)
+            save_config(run_dir, recorded)
         if spawned is None:
             write_record(run_dir, resumed=not fresh)
         resume_step = None if ckpt_path is None else checkpoint_step(ckpt_path)
@@ -112,7 +116,7 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
         # Recorded before training, so even a run that fails shows what it was (W&B config,
         # TensorBoard hparams, the config files saved with the W&B run).
         if fresh and isinstance(logger, ConfigRecorder):
-            logger.record_config(cfg, run_dir)
+            logger.record_config(recorded, run_dir)
         trainer: Trainer = build(
             cfg.trainer,
             "trainer",
