@@ -171,9 +171,10 @@ def test_a_nan_loss_stops_with_the_step_and_component_and_keeps_the_last_good_ch
             f"device.data_root={mnist_root}",
             f"device.experiments_root={runs}",
             "trainer.enable_progress_bar=false",
+            "logger=tensorboard",
         )
     )
-    assert code == 3
+    assert code == 3, stderr[-3000:]
     assert "error: non-finite loss at global step 14: loss=nan, regularization=nan" in stderr
     assert "Traceback" not in stderr
     (folder,) = run_folders(runs)
