@@ -1,4 +1,4 @@
-"""A real experiment whose loss turns NaN at a chosen step: ``python -m tests.exploding_experiment``.
+"""A real experiment whose loss turns NaN at a chosen step (`python -m tests.exploding_experiment`).
 
 The MNIST VAE's configs with one change: the model's loss becomes NaN from its
 ``explode_at``-th training step on, as a diverging run's would.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from importlib import metadata
 import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -81,7 +81,7 @@ def _wait_for_step(run_root: Path, step: int, process: subprocess.Popen[str]) ->
                 try:
                     if int(_checkpoint(folder)["global_step"]) >= step:  # type: ignore[call-overload]
                         return folder
-                except Exception:  # noqa: BLE001 - being written; atomic rename comes next
+                except Exception:
                     pass
         time.sleep(0.2)
     raise AssertionError(f"no checkpoint at step {step} in time")
