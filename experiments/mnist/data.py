@@ -69,6 +69,10 @@ class MNIST(Dataset[Sample]):
     def __getitem__(self, index: int) -> Sample:
         return {"x": self.images[index], "y": self.labels[index]}
 
+    def tensors(self) -> dict[str, Tensor]:
+        """The whole split, ``{"x": images, "y": labels}``: training batches it by index."""
+        return {"x": self.images, "y": self.labels}
+
 
 def _load(root: str, train: bool, download: bool) -> tuple[Tensor, Tensor]:
     """torchvision's uint8 images ``(N, 28, 28)`` and labels ``(N,)`` for one file pair."""

@@ -214,3 +214,7 @@ class SyntheticDigits(Dataset[Sample]):
 
     def __getitem__(self, index: int) -> Sample:
         return {"x": self.images[index], "y": self.labels[index]}
+
+    def tensors(self) -> dict[str, Tensor]:
+        """The whole split, ``{"x": images, "y": labels}``: training batches it by index."""
+        return {"x": self.images, "y": self.labels}

@@ -1,0 +1,124 @@
+"""Step overhead: dlconf's training step against the same loop written by hand.
+
+    python -m benchmarks.step_overhead            # about 3 minutes on 2 CPU cores
+    python -m benchmarks.step_overhead --quick    # seconds: checks that it runs
+
+dlconf runs ``experiments.mnist_vae`` as configured (progress bar, TensorBoard logging at
+Lightning's 50-step rhythm, the three evaluations at theirs, train_for, checkpoints) in this
+process, on MNIST-format IDX files. The hand-written loop trains the same model (built from
+the same config and seed) on the same in-memory split with the same batch size and Adam,
+batching by index and reading the losses every 50 steps. Both are timed by one optimizer-step
+hook over the same steady-state window: after a warm-up, before the end-of-training
+evaluation. "tiny VAE" is the same experiment shrunk (16 hidden units, batch 16) until the
+per-step overhead dominates the step; its extra rows take parts away to show what costs.
+
+Ratio: dlconf's seconds per step over the hand loop's, the median over interleaved rounds of
+the per-round ratio, by the wall clock and in CPU time (see ``benchmarks.timing.Cost``).
+Goal: <= 1.05 for the MNIST VAE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hydra_zen import instantiate
+
+from benchmarks.timing import Cost, Table, header, interleave, median, parser, setup
+from benchmarks.workloads import (
+    TINY_MODEL,
+    config,
+    fit_cost,
+    hand_loop,
+    lightning_loop,
+    mnist_root,
+)
+
+AS_CONFIGURED = ("logger=tensorboard",)
+NO_PROGRESS_BAR = (*AS_CONFIGURED, "trainer.enable_progress_bar=false")
+EVERY_STEP = (*AS_CONFIGURED, "optimization._target_=benchmarks.workloads.EveryStepLogging")
+LIGHTNING = "Lightning, bare (the floor)"
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    overrides: tuple[str, ...]
+    skip: int
+    steps: int
+    variants: dict[str, tuple[str, ...]]
+
+
+def measure(workload: Workload, data: tuple[str, ...], repeats: int) -> dict[str, list[Cost]]:
+    """Interleaved rounds of the hand loop, bare Lightning and each dlconf variant."""
+    cfg = config("mnist_vae", [*data, *workload.overrides])
+    train = instantiate(cfg.data.train)
+    skip, steps = workload.skip, workload.steps
+
+    def hand() -> Cost:
+        return hand_loop(cfg, skip + steps + 1, data=train).cost(skip, steps)
+
+    def bare() -> Cost:
+        return lightning_loop(cfg, skip + steps + 1, data=train).cost(skip, steps)
+
+    def dlconf(extra: tuple[str, ...]) -> Callable[[], Cost]:
+        return lambda: fit_cost("mnist_vae", [*data, *workload.overrides, *extra], skip, steps)
+
+    cases: list[tuple[str, Callable[[], Cost]]] = [("hand", hand), (LIGHTNING, bare)]
+    cases += [(label, dlconf(extra)) for label, extra in workload.variants.items()]
+    return interleave(cases, repeats)
+
+
+def main() -> None:
+    args = parser(__doc__ or "").parse_args()
+    setup(args)
+    repeats = args.repeats or (1 if args.quick else 5)
+    root = mnist_root(args.quick)
+    data = (f"device.data_root={root}", "device.download_files=false")
+    workloads = [
+        Workload(
+            "MNIST VAE",
+            (),
+            skip=10,
+            steps=10 if args.quick else 200,
+            variants={"dlconf as configured": AS_CONFIGURED}
+            if args.quick
+            else {
+                "dlconf as configured": AS_CONFIGURED,
+                "dlconf, self.log every step (before)": EVERY_STEP,
+            },
+        ),
+        Workload(
+            "tiny VAE",
+            TINY_MODEL,
+            skip=20,
+            steps=20 if args.quick else 1000,
+            variants={"dlconf as configured": AS_CONFIGURED}
+            if args.quick
+            else {
+                "dlconf as configured": AS_CONFIGURED,
+                "dlconf, progress bar off": NO_PROGRESS_BAR,
+                "dlconf, self.log every step (before)": EVERY_STEP,
+            },
+        ),
+    ]
+    header("Step overhead: dlconf vs a hand-written loop")
+    table = Table(["model", "run", "hand ms/step", "run ms/step", "wall ratio", "CPU ratio"])
+    for workload in workloads:
+        costs = measure(workload, data, repeats)
+        for label in [LIGHTNING, *workload.variants]:
+            pairs = list(zip(costs["hand"], costs[label], strict=True))
+            table.add(
+                workload.name,
+                label,
+                1e3 * median([h.wall for h in costs["hand"]]),
+                1e3 * median([f.wall for f in costs[label]]),
+                f"{median([f.wall / h.wall for h, f in pairs]):.3f}x",
+                f"{median([f.cpu / h.cpu for h, f in pairs]):.3f}x",
+            )
+    print(table)
+    print(f"\n{repeats} interleaved rounds; goal for the MNIST VAE: <= 1.05x.")
+
+
+if __name__ == "__main__":
+    main()
