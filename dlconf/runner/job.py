@@ -9,6 +9,7 @@ and one message.
 from __future__ import annotations
 
 import copy
+import ctypes
 import logging
 import os
 import shutil
@@ -21,7 +22,7 @@ from hydra.errors import InstantiationException
 from hydra_zen import instantiate
 from hydra_zen.third_party.pydantic import pydantic_parser
 from lightning.pytorch import Callback, Trainer, seed_everything
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
 RUN_DIR_ENV = "DLCONF_RUN_DIR"
+NVML_CHECK_ENV = "PYTORCH_NVML_BASED_CUDA_CHECK"
+PROGRESS_BAR_REFRESH_STEPS = 20
 CHECKPOINT_ENV = "DLCONF_RESUME_CHECKPOINT"
 
 
@@ -94,6 +97,11 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
     clock = TrainingClock()
     checkpoint = _checkpoint(cfg, valid.checkpoint_every)
     callbacks = [*_callbacks(cfg, valid, clock), SaveOnStop(checkpoint), checkpoint]
+    if cfg.trainer.enable_progress_bar is not False:
+        # Lightning's default redraws the bar twice a step, a measurable share of a small
+        # model's step (benchmarks/README.md); a few redraws a second read the same.
+        callbacks.append(TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
+    _skip_nvml_check_without_driver()
     spawned = _spawned_rank()
     experiments_root = Path(cfg.device.experiments_root).expanduser()
     if spawned is not None:
@@ -137,6 +145,19 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
     os.environ[CHECKPOINT_ENV] = str(ckpt_path or "")
     trainer.fit(optimization, ckpt_path=ckpt_path)
     return _final_metric(trainer, cfg.checkpoint.monitor)
+
+
+def _skip_nvml_check_without_driver() -> None:
+    """Undo Lightning's ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` where NVML cannot load.
+
+    Importing Lightning sets it; without NVIDIA's driver, torch then tries (and fails) to
+    load NVML in every ``torch.cuda.is_available()``, which ``Adam.step`` calls each step:
+    about 0.15 ms a step on a CPU machine (benchmarks/README.md). With a driver it stays.
+    """
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        os.environ.pop(NVML_CHECK_ENV, None)
 
 
 def _spawned_rank() -> tuple[Path, Path | None] | None:
