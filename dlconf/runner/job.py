@@ -117,6 +117,17 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
             save_config(run_dir, recorded)
         if spawned is None:
             write_record(run_dir, resumed=not fresh)
+        # The Trainer before the logger: a bad Trainer argument must fail before a logger
+        # starts writing (W&B's service would go on writing into a folder removed below).
+        trainer: Trainer = build(
+            cfg.trainer,
+            "trainer",
+            callbacks=callbacks,
+            logger=False,
+            default_root_dir=str(run_dir),
+            plugins=[AtomicCheckpointIO()],
+        )
+        checkpoint.dirpath = str(run_dir / CHECKPOINT_DIR)
         resume_step = None if ckpt_path is None else checkpoint_step(ckpt_path)
         logger: Logger | None = build(cfg.logger, "logger")(
             save_dir=str(run_dir), **({} if resume_step is None else {"resume_step": resume_step})
@@ -125,15 +136,7 @@ def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
         # TensorBoard hparams, the config files saved with the W&B run).
         if fresh and isinstance(logger, ConfigRecorder):
             logger.record_config(recorded, run_dir)
-        trainer: Trainer = build(
-            cfg.trainer,
-            "trainer",
-            callbacks=callbacks,
-            logger=[logger] if logger is not None else False,
-            default_root_dir=str(run_dir),
-            plugins=[AtomicCheckpointIO()],
-        )
-        checkpoint.dirpath = str(run_dir / CHECKPOINT_DIR)
+        trainer.loggers = [logger] if logger is not None else []
     except BaseException:
         if fresh:
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing half-written
