@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dlconf import DATA, Checkpoint, Device, Evaluate, Experiment, Run, conf, link, main
+from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
 from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
 from dlconf.models import VAE
-from dlconf.optimization import AdamBatchOptimization
 from experiments.mnist.architectures import MNISTDecoder
-from experiments.mnist.configs import ENCODER, MNIST_DATA, PRIOR, BatchParams, EncoderParams
+from experiments.mnist.configs import (
+    ENCODER,
+    MNIST_DATA,
+    PRIOR,
+    BatchParams,
+    EncoderParams,
+    batch_adam,
+)
 
 
 @dataclass
@@ -49,7 +55,6 @@ class EvalParams:
 
 p = link(Params, "params")
 e = link(EvalParams, "eval_params")
-d = link(Device, "device")
 
 model = conf(VAE)(
     encoder=ENCODER,
@@ -58,14 +63,7 @@ model = conf(VAE)(
     beta=p.beta,
 )
 
-optimization = conf(AdamBatchOptimization)(
-    model=model,
-    data=DATA,
-    lr=p.lr,
-    batch_size=p.batch_size,
-    num_workers=d.num_workers,
-    pin_memory=d.pin_memory,
-)
+optimization = batch_adam(model)
 
 experiment = Experiment(
     name="mnist_vae",

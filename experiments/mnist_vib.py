@@ -11,12 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dlconf import DATA, Checkpoint, Device, Evaluate, Experiment, Run, conf, link, main
+from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
 from dlconf.evaluation import AccuracyEvaluation
 from dlconf.models import VIB
-from dlconf.optimization import AdamBatchOptimization
 from experiments.mnist.architectures import MNISTLatentClassifier
-from experiments.mnist.configs import ENCODER, MNIST_DATA, PRIOR, BatchParams, EncoderParams
+from experiments.mnist.configs import (
+    ENCODER,
+    MNIST_DATA,
+    PRIOR,
+    BatchParams,
+    EncoderParams,
+    batch_adam,
+)
 
 
 @dataclass
@@ -40,7 +46,6 @@ class EvalParams:
 
 p = link(Params, "params")
 e = link(EvalParams, "eval_params")
-d = link(Device, "device")
 
 model = conf(VIB)(
     encoder=ENCODER,
@@ -49,14 +54,7 @@ model = conf(VIB)(
     beta=p.beta,
 )
 
-optimization = conf(AdamBatchOptimization)(
-    model=model,
-    data=DATA,
-    lr=p.lr,
-    batch_size=p.batch_size,
-    num_workers=d.num_workers,
-    pin_memory=d.pin_memory,
-)
+optimization = batch_adam(model)
 
 experiment = Experiment(
     name="mnist_vib",

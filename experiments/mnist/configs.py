@@ -1,4 +1,4 @@
-"""Configs every MNIST experiment shares: the data sets, the encoder and the prior.
+"""Configs every MNIST experiment shares: the data sets, the encoder, the prior, the optimization.
 
 The seed's ``data/MNIST.yaml`` and ``architectures/MNIST.yaml``, typed. Both MNIST
 experiments use these same objects: an encoder change here changes both.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dlconf import DataSplits, Device, conf, link
+from dlconf import DATA, DataSplits, Device, conf, link
+from dlconf.models import TrainableModel
+from dlconf.optimization import AdamBatchOptimization
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTEncoder
 from experiments.mnist.data import MNIST
 from experiments.mnist.synthetic import SyntheticDigits
@@ -61,10 +63,24 @@ def _next_post_init(parent: object) -> None:
 
 
 p = link(EncoderParams, "params")
+b = link(BatchParams, "params")
 d = link(Device, "device")
 
 ENCODER = conf(MNISTEncoder)(z_dim=p.z_dim, layers=p.encoder_layers)
 PRIOR = conf(DiagonalNormalPrior)(z_dim=p.z_dim)
+
+
+def batch_adam(model: TrainableModel) -> AdamBatchOptimization:
+    """The seed's ``optimization/batch_ADAM.yaml``: ``model`` trained on the selected data
+    set with Adam, hyper-parameters from ``params``, loading settings from the device."""
+    return conf(AdamBatchOptimization)(
+        model=model,
+        data=DATA,
+        lr=b.lr,
+        batch_size=b.batch_size,
+        num_workers=d.num_workers,
+        pin_memory=d.pin_memory,
+    )
 
 
 MNIST_DATA: dict[str, DataSplits] = {
