@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from tests.conftest import ROOT, run_folders
 
-STEPS = 60
+STEPS = 300  # a few seconds of training: long enough to be killed halfway
 COMMON = [
     "logger=tensorboard",
     "trainer.enable_progress_bar=false",
@@ -29,11 +29,11 @@ COMMON = [
     "params.encoder_layers=[128]",
     "params.decoder_layers=[128]",
     "params.batch_size=64",
-    "eval_params.elbo.every=20 global_steps",
+    "eval_params.elbo.every=100 global_steps",
     "eval_params.elbo.n_samples=256",
     "eval_params.samples.every=1 day",
     "eval_params.reconstruction.every=1 day",
-    "checkpoint.every=10 global_steps",
+    "checkpoint.every=20 global_steps",
 ]
 
 
@@ -107,11 +107,11 @@ def test_a_killed_run_resumes_to_the_same_weights_and_logs(
 ) -> None:
     runs = tmp_path / "runs"
     process = _start("experiments.mnist_vae", *_vae(mnist_root, runs))
-    folder = _wait_for_step(runs, 30, process)
+    folder = _wait_for_step(runs, 40, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     killed_at = int(_checkpoint(folder)["global_step"])  # type: ignore[call-overload]
-    assert 30 <= killed_at < STEPS
+    assert 40 <= killed_at < STEPS
 
     code, stderr = _finish(
         _start(
@@ -134,7 +134,7 @@ def test_a_killed_run_resumes_to_the_same_weights_and_logs(
         _scalars(folder, "ELBO/Validation"),
         _scalars(uninterrupted, "ELBO/Validation"),
     )
-    assert [step for step, _ in logged] == [step for step, _ in reference_log] == [0, 20, 40, 60]
+    assert [step for step, _ in logged] == [step for step, _ in reference_log] == [0, 100, 200, 300]
     assert [v for _, v in logged] == pytest.approx([v for _, v in reference_log], rel=1e-4)
     assert [step for step, _ in _scalars(folder, "Train/loss")] == [
         step for step, _ in _scalars(uninterrupted, "Train/loss")
@@ -198,7 +198,7 @@ def test_the_run_records_code_packages_command_and_device(uninterrupted: Path) -
     (entry,) = json.loads((uninterrupted / "record.json").read_text())
     assert entry["git"] is None or len(entry["git"]["commit"]) == 40
     assert entry["packages"]["torch"] == metadata.version("torch")
-    assert "train_for=60 global_steps" in entry["command"]
+    assert f"train_for={STEPS} global_steps" in entry["command"]
     assert entry["device_name"] is None
     assert entry["resumed"] is False
 
