@@ -1,7 +1,8 @@
 """The roles an architecture can play for a model, as distinct nominal types.
 
 A model asks for an :class:`Encoder`, a :class:`Decoder`, a :class:`Prior` or a
-:class:`LatentClassifier`; a data set's architectures subclass these. The roles are separate
+:class:`LatentPredictor` (of which :class:`LatentClassifier` is the kind for labels); a data
+set's architectures subclass these. The roles are separate
 classes (not one structural protocol) on purpose: an encoder config passed where the model
 wants a decoder or a prior is then a type error in the experiment, before anything runs.
 
@@ -37,14 +38,22 @@ class Decoder(nn.Module):
         raise NotImplementedError
 
 
-class LatentClassifier(nn.Module):
-    """q(y | z): codes ``(B, z_dim)`` to a categorical distribution over labels."""
+class LatentPredictor(nn.Module):
+    """q(y | z): codes ``(B, z_dim)`` to a distribution over targets ``y``.
+
+    Any distribution whose ``log_prob(y)`` is ``(B,)``: a categorical over labels, a normal
+    over coordinates (e.g. face landmarks).
+    """
 
     def __call__(self, z: Tensor) -> Distribution:
         return cast(Distribution, super().__call__(z))
 
     def forward(self, z: Tensor) -> Distribution:
         raise NotImplementedError
+
+
+class LatentClassifier(LatentPredictor):
+    """q(y | z): codes ``(B, z_dim)`` to a categorical distribution over labels."""
 
 
 class Prior(nn.Module):
