@@ -49,7 +49,7 @@ e = link(EvalParams, "eval_params")
 
 model = conf(VIB)(
     encoder=ENCODER,
-    classifier=conf(MNISTLatentClassifier)(z_dim=p.z_dim, layers=p.classifier_layers),
+    predictor=conf(MNISTLatentClassifier)(z_dim=p.z_dim, layers=p.classifier_layers),
     prior=PRIOR,
     beta=p.beta,
 )

@@ -8,7 +8,7 @@ from dlconf.models.protocols import (
     RepresentationLearningModel,
     TrainableModel,
 )
-from dlconf.models.roles import Decoder, Encoder, LatentClassifier, Prior
+from dlconf.models.roles import Decoder, Encoder, LatentClassifier, LatentPredictor, Prior
 from dlconf.models.vae import VAE
 from dlconf.models.vib import VIB
 
@@ -19,6 +19,7 @@ __all__ = [
     "Encoder",
     "GenerativeModel",
     "LatentClassifier",
+    "LatentPredictor",
     "LikelihoodModel",
     "PredictiveModel",
     "Prior",

@@ -2,6 +2,8 @@
 
 A stochastic representation z of x is trained to predict y while paying ``beta`` per nat of
 information about x: the loss is ``-E_q[log q(y|z)] + beta * E_q[log q(z|x) - log p(z)]``.
+The predictor returns any distribution over y, so the same model fits labels (a categorical
+q(y|z)) and continuous targets such as face landmarks (a normal q(y|z)).
 """
 
 from __future__ import annotations
@@ -10,20 +12,20 @@ from torch import Tensor, nn
 from torch.distributions import Distribution
 
 from dlconf.data import Batch
-from dlconf.models.roles import Encoder, LatentClassifier, Prior
+from dlconf.models.roles import Encoder, LatentPredictor, Prior
 
 
 class VIB(nn.Module):
-    """q(z|x) ``encoder``, q(y|z) ``classifier``, p(z) ``prior``, bottleneck weight ``beta``."""
+    """q(z|x) ``encoder``, q(y|z) ``predictor``, p(z) ``prior``, bottleneck weight ``beta``."""
 
     def __init__(
-        self, encoder: Encoder, classifier: LatentClassifier, prior: Prior, beta: float
+        self, encoder: Encoder, predictor: LatentPredictor, prior: Prior, beta: float
     ) -> None:
         super().__init__()
         if beta < 0:
             raise ValueError(f"beta must be >= 0, got {beta}")
         self.encoder = encoder
-        self.classifier = classifier
+        self.predictor = predictor
         self.prior = prior
         self.beta = beta
 
@@ -31,7 +33,7 @@ class VIB(nn.Module):
         x, y = batch["x"], batch["y"]
         q_z_given_x = self.encoder(x)
         z = q_z_given_x.rsample()  # (B, z_dim)
-        prediction = -self.classifier(z).log_prob(y).mean()
+        prediction = -self.predictor(z).log_prob(y).mean()
         regularization = (q_z_given_x.log_prob(z) - self.prior().log_prob(z)).mean()
         return {
             "loss": prediction + self.beta * regularization,
@@ -44,4 +46,4 @@ class VIB(nn.Module):
 
     def predict(self, x: Tensor) -> Distribution:
         """q(y|x), read through the encoder's mean code: the deterministic prediction."""
-        return self.classifier(self.encoder(x).mean)
+        return self.predictor(self.encoder(x).mean)
