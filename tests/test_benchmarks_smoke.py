@@ -21,6 +21,7 @@ BENCHMARKS = {
     "first_step": ["bare PyTorch script", "dlconf, logger=none"],
     "config_cost": ["mnist_vae", "mnist_vib", "per job vs M=1"],
     "logging_tax": ["mnist_vib", "tensorboard", "wandb", "Images/Samples"],
+    "celeba_loader": ["torchvision per-sample (PIL), 0 workers", "dlconf, uint8 cache"],
 }
 
 
