@@ -11,8 +11,10 @@ rightmouth_x, rightmouth_y``), so the landmark VIB has something real to learn:
     (torch.Size([3, 64, 52]), torch.Size([100, 10]))
 
 Deterministic by ``seed``: the face parameters of a split are drawn at construction (a few
-numbers per face, so any size is cheap), and each image is rendered from them when read,
-in the ``DataLoader``'s workers where there are some (about a millisecond at 218 x 178).
+numbers per face, so any size is cheap). A split whose pixels take at most 256 MB as uint8
+(a test's, a small try) is rendered then, in batches; a larger one (CelebA's 162,770 faces
+at 218 x 178 would be 19 GB) renders each image when it is read, in the ``DataLoader``'s
+workers where there are some (about a millisecond at 218 x 178, single-threaded).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ SPLITS: tuple[Split, ...] = get_args(Split)
 DEFAULT_SIZES: dict[Split, int] = {"train": 162_770, "valid": 19_867, "test": 19_962}
 """CelebA's own split sizes, so ``data=synthetic`` is a drop-in replacement."""
 NOISE = 0.03
+PRERENDER_BYTES = 256 * 2**20
+"""Splits up to this many uint8 pixels are rendered at construction, larger ones on access."""
+_CHUNK = 256  # faces rendered at once: bounds the (chunk, H, W) float temporaries
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> Tensor:
@@ -122,6 +127,10 @@ def render(faces: Tensor, image_size: tuple[int, int], noise: Tensor | None = No
     return image.clamp(0.0, 1.0)
 
 
+def _to_bytes(images: Tensor) -> Tensor:
+    return images.mul(255.0).round_().to(torch.uint8)
+
+
 def _split_seed(split: Split, seed: int) -> int:
     return seed * len(SPLITS) + SPLITS.index(split)
 
@@ -157,12 +166,25 @@ class SyntheticFaces(Dataset[Sample]):
         generator = torch.Generator().manual_seed(self.seed)
         self.faces = draw_faces(size or DEFAULT_SIZES[split], self.image_size, generator)
         self.landmarks = landmarks_of(self.faces)  # (N, 10)
+        self._pixels: Tensor | None = None  # (N, 3, H, W) uint8 when pre-rendered
+        count = len(self.faces)
+        if count * 3 * self.image_size[0] * self.image_size[1] <= PRERENDER_BYTES:
+            self._pixels = torch.cat(
+                [
+                    _to_bytes(self.images(torch.arange(start, min(start + _CHUNK, count))))
+                    for start in range(0, count, _CHUNK)
+                ]
+            )
 
     def __len__(self) -> int:
         return len(self.faces)
 
     def __getitem__(self, index: int) -> Sample:
-        return {"x": self.images(torch.tensor([index]))[0], "y": self.landmarks[index]}
+        if self._pixels is not None:
+            x = self._pixels[index].to(torch.float32).div_(255.0)  # (3, H, W)
+        else:
+            x = self.images(torch.tensor([index]))[0]
+        return {"x": x, "y": self.landmarks[index]}
 
     def images(self, indices: Tensor) -> Tensor:
         """The images ``(n, 3, H, W)`` of faces ``indices`` ``(n,)``, rendered now."""
