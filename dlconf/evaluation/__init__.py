@@ -16,6 +16,7 @@ from dlconf.evaluation.entries import (
     scalar_values,
 )
 from dlconf.evaluation.images import ImageReconstructionEvaluation, ImageSampleEvaluation
+from dlconf.evaluation.landmarks import LandmarkErrorEvaluation, LandmarkImageEvaluation
 
 __all__ = [
     "AccuracyEvaluation",
@@ -24,6 +25,8 @@ __all__ = [
     "ImageEntry",
     "ImageReconstructionEvaluation",
     "ImageSampleEvaluation",
+    "LandmarkErrorEvaluation",
+    "LandmarkImageEvaluation",
     "LogEntry",
     "PlotEntry",
     "ScalarEntry",

@@ -44,6 +44,8 @@ class VIB(nn.Module):
     def encode(self, x: Tensor) -> Distribution:
         return self.encoder(x)
 
-    def predict(self, x: Tensor) -> Distribution:
-        """q(y|x), read through the encoder's mean code: the deterministic prediction."""
-        return self.predictor(self.encoder(x).mean)
+    def predict(self, x: Tensor, sample_latents: bool = False) -> Distribution:
+        """q(y|x), read through the encoder's mean code (the deterministic prediction), or
+        through a code sampled from q(z|x) with ``sample_latents``."""
+        q_z_given_x = self.encoder(x)
+        return self.predictor(q_z_given_x.sample() if sample_latents else q_z_given_x.mean)
