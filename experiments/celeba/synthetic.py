@@ -20,8 +20,9 @@ workers where there are some (about a millisecond at 218 x 178, single-threaded)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -89,42 +90,57 @@ def landmarks_of(faces: Tensor) -> Tensor:
     return torch.stack([x, y], -1).flatten(1)  # (n, 10)
 
 
-def _ellipse(x: Tensor, y: Tensor, centre: Tensor, rx: Tensor, ry: Tensor, tilt: Tensor) -> Tensor:
+Array = np.ndarray[Any, np.dtype[np.float32]]
+
+
+def _array(tensor: Tensor) -> Array:
+    array: Array = np.asarray(tensor.detach().cpu(), dtype=np.float32)
+    return array
+
+
+def _ellipse(x: Array, y: Array, centre: Array, rx: Array, ry: Array, tilt: Array) -> Array:
     """Soft coverage ``(n, H, W)`` in [0, 1] of tilted ellipses around ``centre`` ``(n, 2)``,
     edges about a pixel wide."""
     dx = x - centre[:, 0, None, None]  # (n, H, W)
     dy = y - centre[:, 1, None, None]
-    cos, sin = torch.cos(tilt)[:, None, None], torch.sin(tilt)[:, None, None]
+    cos, sin = np.cos(tilt)[:, None, None], np.sin(tilt)[:, None, None]
     u = (cos * dx + sin * dy) / rx[:, None, None]
     v = (-sin * dx + cos * dy) / ry[:, None, None]
-    radius = torch.minimum(rx, ry)[:, None, None]
+    radius = np.minimum(rx, ry)[:, None, None]
     # Distance inside the edge, in pixels (exact on the short axis): 1 - |(u, v)| scaled.
-    return ((1 - torch.sqrt(u * u + v * v)) * radius + 0.5).clamp_(0.0, 1.0)
+    coverage: Array = np.clip((1 - np.sqrt(u * u + v * v)) * radius + 0.5, 0.0, 1.0)
+    return coverage
 
 
-def render(faces: Tensor, image_size: tuple[int, int], noise: Tensor | None = None) -> Tensor:
-    """Images ``(n, 3, H, W)`` in [0, 1] of the faces ``(n, 25)`` drawn by :func:`draw_faces`."""
+def render(faces: Tensor, image_size: tuple[int, int], noise: Array | None = None) -> Tensor:
+    """Images ``(n, 3, H, W)`` in [0, 1] of the faces ``(n, 25)`` drawn by :func:`draw_faces`.
+
+    In numpy, which runs each operation on one thread: an image is many small operations,
+    and torch's parallel kernels spend more synchronising two threads on them than they
+    save (40x slower on a busy two-core machine).
+    """
     height, width = image_size
-    y = torch.arange(height, dtype=torch.float32)[None, :, None]  # (1, H, 1) pixel centres
-    x = torch.arange(width, dtype=torch.float32)[None, None, :]  # (1, 1, W)
-    cx, cy, a, b, tilt = (faces[:, i] for i in range(5))
-    background, skin, eyes, mouth = faces[:, 13:].reshape(-1, 4, 3, 1, 1).unbind(1)
-    points = landmarks_of(faces).reshape(-1, 5, 2)  # (n, 5, 2)
-    image = background.expand(-1, -1, height, width)  # (n, 3, H, W)
-    eye_r, nose_r, mouth_w, mouth_h = faces[:, 7], faces[:, 9], faces[:, 10], faces[:, 12]
+    y = np.arange(height, dtype=np.float32)[None, :, None]  # (1, H, 1) pixel centres
+    x = np.arange(width, dtype=np.float32)[None, None, :]  # (1, 1, W)
+    f = _array(faces)  # (n, 25)
+    cx, cy, a, b, tilt = (f[:, i] for i in range(5))
+    background, skin, eyes, mouth = (f[:, 13 + 3 * k : 16 + 3 * k, None, None] for k in range(4))
+    points = _array(landmarks_of(faces)).reshape(-1, 5, 2)  # (n, 5, 2)
+    image = np.broadcast_to(background, (len(f), 3, height, width))  # (n, 3, H, W)
+    eye_r, nose_r, mouth_w, mouth_h = f[:, 7], f[:, 9], f[:, 10], f[:, 12]
     mouth_centre = (points[:, 3] + points[:, 4]) / 2  # (n, 2) between the corners
     layers = [
-        (_ellipse(x, y, torch.stack([cx, cy], -1), a, b, tilt), skin),
+        (_ellipse(x, y, np.stack([cx, cy], -1), a, b, tilt), skin),
         (_ellipse(x, y, points[:, 0], eye_r, eye_r * 0.6, tilt), eyes),
         (_ellipse(x, y, points[:, 1], eye_r, eye_r * 0.6, tilt), eyes),
         (_ellipse(x, y, points[:, 2], nose_r, nose_r * 1.3, tilt), skin * 0.7),
         (_ellipse(x, y, mouth_centre, mouth_w, mouth_h, tilt), mouth),
     ]
     for coverage, colour in layers:
-        image = torch.lerp(image, colour.expand_as(image), coverage[:, None])
+        image = image + coverage[:, None] * (colour - image)  # painted over, by coverage
     if noise is not None:
         image = image + noise
-    return image.clamp(0.0, 1.0)
+    return torch.as_tensor(np.clip(image, 0.0, 1.0).astype(np.float32))
 
 
 def _to_bytes(images: Tensor) -> Tensor:
@@ -188,10 +204,11 @@ class SyntheticFaces(Dataset[Sample]):
 
     def images(self, indices: Tensor) -> Tensor:
         """The images ``(n, 3, H, W)`` of faces ``indices`` ``(n,)``, rendered now."""
-        noise = torch.stack([self._noise(int(i)) for i in indices])  # (n, 3, H, W)
+        noise = np.stack([self._noise(int(i)) for i in indices])  # (n, 3, H, W)
         return render(self.faces[indices], self.image_size, noise)
 
-    def _noise(self, index: int) -> Tensor:
+    def _noise(self, index: int) -> Array:
         # One generator per image: an image is the same whichever order it is read in.
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
-        return NOISE * torch.randn(3, *self.image_size, generator=generator)
+        generator = np.random.default_rng(self.seed * 1_000_003 + index)
+        noise: Array = generator.standard_normal((3, *self.image_size), dtype=np.float32)
+        return noise * np.float32(NOISE)
