@@ -55,8 +55,8 @@ def draw_faces(n: int, image_size: tuple[int, int], generator: torch.Generator) 
     half_width = width * u(0.22, 0.36)  # face half-width a
     half_height = torch.minimum(half_width * u(1.15, 1.45), torch.tensor(height * 0.45))
     columns = [
-        width * u(0.38, 0.62),  # 0 face centre x
-        height * u(0.42, 0.58),  # 1 face centre y
+        width * u(0.32, 0.68),  # 0 face centre x
+        height * u(0.38, 0.62),  # 1 face centre y
         half_width,  # 2 a
         half_height,  # 3 b
         u(-0.2, 0.2),  # 4 tilt (radians)

@@ -1,0 +1,110 @@
+"""Variational Autoencoder on CelebA: the seed's ``experiment/CelebA_VAE.yaml``, typed.
+
+The same VAE as ``mnist_vae``, with conv architectures from typed layer lists.
+
+python -m experiments.celeba_vae                                   # CelebA in <data_root>/celeba
+python -m experiments.celeba_vae data=synthetic train_for="50 global_steps"   # no data needed
+python -m experiments.celeba_vae params.beta=0.01 params.decoder_layers.4.kernel_size=8
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
+from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
+from dlconf.models import VAE
+from experiments.celeba.architectures import ConvDecoder, ConvLayer
+from experiments.celeba.configs import ENCODER, PRIOR, CelebAParams, celeba_data
+from experiments.mnist.configs import BatchParams, batch_adam
+
+
+def seed_decoder_layers() -> list[ConvLayer]:
+    """The seed's decoder (transposed convs): 256 x 1 x 1 up to the 218 x 218 frame."""
+    return [
+        ConvLayer(in_channels=256, out_channels=256, kernel_size=2, stride=1),
+        ConvLayer(in_channels=256, out_channels=256, kernel_size=7, stride=3),
+        ConvLayer(in_channels=256, out_channels=128, kernel_size=7, stride=3),
+        ConvLayer(in_channels=128, out_channels=64, kernel_size=7, stride=3),
+        ConvLayer(in_channels=64, out_channels=3, kernel_size=8, stride=2),
+    ]
+
+
+@dataclass
+class Params(CelebAParams, BatchParams):
+    """Every hyper-parameter of the experiment: model, architectures, optimization."""
+
+    beta: float = 0.005
+    """Weight of the KL regularization (beta-VAE); 1 gives the ELBO."""
+    sigma: float = 1.0
+    """Standard deviation of every pixel under the decoder."""
+    decoder_layers: list[ConvLayer] = field(default_factory=seed_decoder_layers)
+    lr: float = 1e-4
+    batch_size: int = 64
+
+
+@dataclass
+class ELBOParams:
+    every: str = "5 minutes"
+    n_samples: int = 512
+    """Fewer than MNIST's 2048: a CelebA image is 150 times an MNIST digit."""
+
+
+@dataclass
+class ImageParams:
+    every: str = "5 minutes"
+    n_samples: int = 10
+    evaluate_on: str = "valid"
+
+
+@dataclass
+class EvalParams:
+    elbo: ELBOParams = field(default_factory=ELBOParams)
+    samples: ImageParams = field(default_factory=ImageParams)
+    reconstruction: ImageParams = field(default_factory=ImageParams)
+
+
+p = link(Params, "params")
+e = link(EvalParams, "eval_params")
+
+model = conf(VAE)(
+    encoder=ENCODER,
+    decoder=conf(ConvDecoder)(
+        z_dim=p.z_dim, layers=p.decoder_layers, sigma=p.sigma, image_size=p.image_size
+    ),
+    prior=PRIOR,
+    beta=p.beta,
+)
+
+experiment = Experiment(
+    name="celeba_vae",
+    params=Params(),
+    eval_params=EvalParams(),
+    data=celeba_data("attr"),
+    default_data="celeba",
+    optimization=batch_adam(model),
+    evaluation={
+        "ELBO": Evaluate(
+            conf(ELBOEvaluation)(n_samples=e.elbo.n_samples),
+            every=e.elbo.every,
+        ),
+        "Images/Samples": Evaluate(
+            conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
+            every=e.samples.every,
+        ),
+        "Images/Reconstructions": Evaluate(
+            conf(ImageReconstructionEvaluation)(
+                n_pictures=e.reconstruction.n_samples,
+                evaluate_on=e.reconstruction.evaluate_on,
+            ),
+            every=e.reconstruction.every,
+        ),
+    },
+    seed=42,
+    run=Run(project="VAE_experiments", name="CelebA_VAE"),
+    train_for="10 epochs",
+    checkpoint=Checkpoint(monitor="ELBO/Validation", mode="max"),
+)
+
+if __name__ == "__main__":
+    main(experiment)
