@@ -1,0 +1,27 @@
+"""The CelebA landmark VIB's trade-off: landmark error against what z keeps of the image.
+
+python -m sweeps.celeba_vib_landmarks --yaml
+python -m sweeps.celeba_vib_landmarks --local 4 data=synthetic train_for="50 global_steps"
+"""
+
+from __future__ import annotations
+
+from dlconf import link
+from dlconf.sweeps import LogUniformValues, Metric, Sweep, main, vary
+from experiments.celeba_vib_landmarks import Params, experiment
+
+p = link(Params, "params")
+
+sweep = Sweep(
+    experiment=experiment,
+    method="bayes",
+    metric=Metric("LandmarkError/Validation", goal="minimize"),
+    parameters=[
+        vary(p.beta).over(LogUniformValues(min=1e-6, max=1.0)),
+        vary(p.lr).over(LogUniformValues(min=1e-5, max=1e-3)),
+    ],
+    train_for="5 epochs",
+)
+
+if __name__ == "__main__":
+    main(sweep)
