@@ -36,7 +36,7 @@ N_LANDMARKS = 5
 MIN_SCALE = 1e-5  # keeps a Normal proper when softplus underflows to 0
 
 
-@dataclass
+@dataclass(repr=False)
 class ConvLayer:
     """One convolution: ``nn.Conv2d`` arguments in an encoder, ``nn.ConvTranspose2d`` ones in
     a decoder. ``params.encoder_layers.0.out_channels=32`` changes one on the command line."""
@@ -53,6 +53,14 @@ class ConvLayer:
                 raise ValueError(f"ConvLayer {name} must be >= 1, got {self}")
         if self.padding < 0:
             raise ValueError(f"ConvLayer padding must be >= 0, got {self}")
+
+    def __repr__(self) -> str:
+        # Hydra's override grammar, so `--help` and error messages show what to type:
+        # params.encoder_layers=[{in_channels:3,out_channels:64,kernel_size:5,stride:2},...]
+        return (
+            f"{{in_channels:{self.in_channels},out_channels:{self.out_channels},"
+            f"kernel_size:{self.kernel_size},stride:{self.stride},padding:{self.padding}}}"
+        )
 
     def describe(self) -> str:
         return (
