@@ -20,7 +20,6 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra_zen import instantiate
-from hydra_zen.third_party.pydantic import pydantic_parser
 from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
@@ -37,6 +36,7 @@ from dlconf.runner.cli import exit_with
 from dlconf.runner.record import write_record
 from dlconf.runner.resume import checkpoint_step, newest_checkpoint, run_of_slurm_job
 from dlconf.runner.run_folder import create_run_folder, save_config
+from dlconf.runner.strict_parser import strict_parser
 from dlconf.runner.validate import ValidConfig, validate
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _reporting_errors(cfg: DictConfig, resume_dir: Path | None) -> float | None:
 def build(node: Any, where: str, **kwargs: Any) -> Any:
     """Instantiate ``node``, checking constructor annotations; user errors become ConfigError."""
     try:
-        return instantiate(node, _convert_="all", _target_wrapper_=pydantic_parser, **kwargs)
+        return instantiate(node, _convert_="all", _target_wrapper_=strict_parser, **kwargs)
     except InstantiationException as error:
         cause = error.__cause__
         if isinstance(cause, DlconfError):
