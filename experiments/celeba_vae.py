@@ -9,9 +9,23 @@ python -m experiments.celeba_vae params.beta=0.01 params.decoder_layers.4.kernel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
+from dlconf import (
+    VALID,
+    Checkpoint,
+    Duration,
+    EvalSettings,
+    Evaluate,
+    Experiment,
+    Run,
+    Split,
+    conf,
+    epochs,
+    link,
+    main,
+    minutes,
+)
 from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
 from dlconf.models import VAE
 from experiments.celeba.architectures import ConvDecoder, ConvLayer
@@ -30,7 +44,6 @@ def seed_decoder_layers() -> list[ConvLayer]:
     ]
 
 
-@dataclass
 class Params(CelebAParams, BatchParams):
     """Every hyper-parameter of the experiment: model, architectures, optimization."""
 
@@ -43,29 +56,27 @@ class Params(CelebAParams, BatchParams):
     batch_size: int = 64
 
 
-@dataclass
-class ELBOParams:
-    every: str = "5 minutes"
+class ELBOParams(EvalSettings):
+    every: Duration = minutes(5)
     n_samples: int = 512
     """Fewer than MNIST's 2048: a CelebA image is 150 times an MNIST digit."""
 
 
-@dataclass
-class ImageParams:
-    every: str = "5 minutes"
+class ImageParams(EvalSettings):
+    every: Duration = minutes(5)
     n_samples: int = 10
-    evaluate_on: str = "valid"
+    """Pictures in the grid."""
+    evaluate_on: Split = VALID
 
 
-@dataclass
-class EvalParams:
+class EvalParams(EvalSettings):
     elbo: ELBOParams = field(default_factory=ELBOParams)
     samples: ImageParams = field(default_factory=ImageParams)
     reconstruction: ImageParams = field(default_factory=ImageParams)
 
 
-p = link(Params, "params")
-e = link(EvalParams, "eval_params")
+p = link(Params)
+e = link(EvalParams)
 
 model = conf(VAE)(
     encoder=ENCODER,
@@ -76,34 +87,31 @@ model = conf(VAE)(
     beta=p.beta,
 )
 
+elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=e.elbo.n_samples), every=e.elbo.every)
+samples = Evaluate(
+    "Images/Samples",
+    conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
+    every=e.samples.every,
+)
+reconstructions = Evaluate(
+    "Images/Reconstructions",
+    conf(ImageReconstructionEvaluation)(
+        n_pictures=e.reconstruction.n_samples, evaluate_on=e.reconstruction.evaluate_on
+    ),
+    every=e.reconstruction.every,
+)
+
 experiment = Experiment(
     name="celeba_vae",
     params=Params(),
     eval_params=EvalParams(),
     data=celeba_data("attr"),
-    default_data="celeba",
     optimization=batch_adam(model),
-    evaluation={
-        "ELBO": Evaluate(
-            conf(ELBOEvaluation)(n_samples=e.elbo.n_samples),
-            every=e.elbo.every,
-        ),
-        "Images/Samples": Evaluate(
-            conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
-            every=e.samples.every,
-        ),
-        "Images/Reconstructions": Evaluate(
-            conf(ImageReconstructionEvaluation)(
-                n_pictures=e.reconstruction.n_samples,
-                evaluate_on=e.reconstruction.evaluate_on,
-            ),
-            every=e.reconstruction.every,
-        ),
-    },
+    evaluation=[elbo, samples, reconstructions],
     seed=42,
     run=Run(project="VAE_experiments", name="CelebA_VAE"),
-    train_for="10 epochs",
-    checkpoint=Checkpoint(monitor="ELBO/Validation", mode="max"),
+    train_for=epochs(10),
+    checkpoint=Checkpoint(monitor=elbo.on(VALID)),
 )
 
 if __name__ == "__main__":

@@ -11,9 +11,22 @@ python -m experiments.celeba_vib_landmarks params.beta=1e-3 params.predictor_lay
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
+from dlconf import (
+    VALID,
+    Checkpoint,
+    Duration,
+    EvalSettings,
+    Evaluate,
+    Experiment,
+    Run,
+    conf,
+    epochs,
+    link,
+    main,
+    minutes,
+)
 from dlconf.evaluation import LandmarkErrorEvaluation, LandmarkImageEvaluation
 from dlconf.models import VIB
 from experiments.celeba.architectures import LandmarkPredictor
@@ -21,7 +34,6 @@ from experiments.celeba.configs import ENCODER, PRIOR, CelebAParams, celeba_data
 from experiments.mnist.configs import BatchParams, batch_adam
 
 
-@dataclass
 class Params(CelebAParams, BatchParams):
     beta: float = 1e-3
     """Price per nat of information the representation keeps about the image."""
@@ -31,15 +43,13 @@ class Params(CelebAParams, BatchParams):
     batch_size: int = 64
 
 
-@dataclass
-class ErrorParams:
-    every: str = "5 minutes"
+class ErrorParams(EvalSettings):
+    every: Duration = minutes(5)
     n_samples: int = 512
 
 
-@dataclass
-class LandmarkImageParams:
-    every: str = "5 minutes"
+class LandmarkImageParams(EvalSettings):
+    every: Duration = minutes(5)
     n_pictures: int = 10
     padding: list[int] = field(default_factory=lambda: [0, 0])
     """The seed's [20, 0] shifted its 178-wide landmarks onto images padded to 218; here
@@ -47,14 +57,13 @@ class LandmarkImageParams:
     sample_latents: bool = False
 
 
-@dataclass
-class EvalParams:
+class EvalParams(EvalSettings):
     landmark_error: ErrorParams = field(default_factory=ErrorParams)
     landmarks: LandmarkImageParams = field(default_factory=LandmarkImageParams)
 
 
-p = link(Params, "params")
-e = link(EvalParams, "eval_params")
+p = link(Params)
+e = link(EvalParams)
 
 model = conf(VIB)(
     encoder=ENCODER,
@@ -65,31 +74,32 @@ model = conf(VIB)(
     beta=p.beta,
 )
 
+landmark_error = Evaluate(
+    "LandmarkError",
+    conf(LandmarkErrorEvaluation)(n_samples=e.landmark_error.n_samples),
+    every=e.landmark_error.every,
+)
+landmarks = Evaluate(
+    "Images/Landmarks",
+    conf(LandmarkImageEvaluation)(
+        n_pictures=e.landmarks.n_pictures,
+        padding=e.landmarks.padding,
+        sample_latents=e.landmarks.sample_latents,
+    ),
+    every=e.landmarks.every,
+)
+
 experiment = Experiment(
     name="celeba_vib_landmarks",
     params=Params(),
     eval_params=EvalParams(),
     data=celeba_data("landmarks"),
-    default_data="celeba",
     optimization=batch_adam(model),
-    evaluation={
-        "LandmarkError": Evaluate(
-            conf(LandmarkErrorEvaluation)(n_samples=e.landmark_error.n_samples),
-            every=e.landmark_error.every,
-        ),
-        "Images/Landmarks": Evaluate(
-            conf(LandmarkImageEvaluation)(
-                n_pictures=e.landmarks.n_pictures,
-                padding=e.landmarks.padding,
-                sample_latents=e.landmarks.sample_latents,
-            ),
-            every=e.landmarks.every,
-        ),
-    },
+    evaluation=[landmark_error, landmarks],
     seed=42,
     run=Run(project="VIB_experiments", name="CelebA_VIB_landmarks"),
-    train_for="10 epochs",
-    checkpoint=Checkpoint(monitor="LandmarkError/Validation", mode="min"),
+    train_for=epochs(10),
+    checkpoint=Checkpoint(monitor=landmark_error.on(VALID)),  # minimized: an error
 )
 
 if __name__ == "__main__":

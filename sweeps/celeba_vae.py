@@ -7,21 +7,21 @@ python -m sweeps.celeba_vae --local 4 data=synthetic train_for="50 global_steps"
 
 from __future__ import annotations
 
-from dlconf import link
-from dlconf.sweeps import LogUniform, LogUniformValues, Metric, Sweep, main, vary
-from experiments.celeba_vae import Params, experiment
+from dlconf import VALID, epochs, link
+from dlconf.sweeps import LogUniform, LogUniformValues, Sweep, main, vary
+from experiments.celeba_vae import Params, elbo, experiment
 
-p = link(Params, "params")
+p = link(Params)
 
 sweep = Sweep(
     experiment=experiment,
     method="bayes",
-    metric=Metric("ELBO/Validation", goal="maximize"),
+    metric=elbo.on(VALID),
     parameters=[
         vary(p.beta).over(LogUniform(min=-10, max=0)),  # e^-10 to 1, around the seed's 0.005
         vary(p.lr).over(LogUniformValues(min=1e-5, max=1e-3)),
     ],
-    train_for="5 epochs",
+    train_for=epochs(5),
 )
 
 if __name__ == "__main__":

@@ -6,21 +6,21 @@ python -m sweeps.celeba_vib_landmarks --local 4 data=synthetic train_for="50 glo
 
 from __future__ import annotations
 
-from dlconf import link
-from dlconf.sweeps import LogUniformValues, Metric, Sweep, main, vary
-from experiments.celeba_vib_landmarks import Params, experiment
+from dlconf import VALID, epochs, link
+from dlconf.sweeps import LogUniformValues, Sweep, main, vary
+from experiments.celeba_vib_landmarks import Params, experiment, landmark_error
 
-p = link(Params, "params")
+p = link(Params)
 
 sweep = Sweep(
     experiment=experiment,
     method="bayes",
-    metric=Metric("LandmarkError/Validation", goal="minimize"),
+    metric=landmark_error.on(VALID),
     parameters=[
         vary(p.beta).over(LogUniformValues(min=1e-6, max=1.0)),
         vary(p.lr).over(LogUniformValues(min=1e-5, max=1e-3)),
     ],
-    train_for="5 epochs",
+    train_for=epochs(5),
 )
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.distributions import Distribution
 from torchvision.utils import draw_keypoints
 
-from dlconf.data import VALID, Batch
+from dlconf.data import VALID, Batch, Split
 from dlconf.evaluation.base import Evaluation
 from dlconf.evaluation.entries import ImageEntry
 from dlconf.evaluation.images import image_grid
@@ -66,6 +66,7 @@ class LandmarkErrorEvaluation(PerSplitMean[PredictiveModel]):
 
     ability = PredictiveModel
     ability_method = "predict(x)"
+    higher_is_better = False  # an error: a checkpoint or sweep on it minimizes
 
     def per_example(self, model: PredictiveModel, batch: Batch) -> Tensor:
         y = batch["y"].float()  # (B, 2K)
@@ -88,10 +89,13 @@ class LandmarkImageEvaluation(Evaluation):
         radius: of the drawn points, in pixels.
     """
 
+    ability = PredictiveModel
+    ability_method = "predict(x)"
+
     def __init__(
         self,
         n_pictures: int = 10,
-        evaluate_on: str = VALID,
+        evaluate_on: Split = VALID,
         padding: Sequence[int] = (0, 0),
         sample_latents: bool = False,
         radius: int = 2,

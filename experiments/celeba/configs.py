@@ -7,9 +7,9 @@ depend on the data set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import DataSplits, Device, conf, link
+from dlconf import DataSplits, Device, HyperParams, conf, link
 from experiments.celeba.architectures import IMAGE_SIZE, ConvEncoder, ConvLayer
 from experiments.celeba.data import SPLITS, CelebA, TargetType
 from experiments.celeba.synthetic import SyntheticFaces
@@ -27,8 +27,7 @@ def seed_encoder_layers() -> list[ConvLayer]:
     ]
 
 
-@dataclass
-class CelebAParams:
+class CelebAParams(HyperParams):
     """The hyper-parameters of the images, the shared encoder and the prior."""
 
     z_dim: int = 64
@@ -52,8 +51,8 @@ class CelebAParams:
             post_init()
 
 
-p = link(CelebAParams, "params")
-d = link(Device, "device")
+p = link(CelebAParams)
+d = link(Device)
 
 ENCODER = conf(ConvEncoder)(z_dim=p.z_dim, layers=p.encoder_layers, image_size=p.image_size)
 PRIOR = conf(DiagonalNormalPrior)(z_dim=p.z_dim)

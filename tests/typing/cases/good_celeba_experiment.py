@@ -1,8 +1,8 @@
 """A correct CelebA experiment with typed conv layer lists: both checkers accept every line."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import Evaluate, Experiment, conf, link
+from dlconf import VALID, Checkpoint, Evaluate, Experiment, HyperParams, conf, epochs, link
 from dlconf.evaluation import LandmarkErrorEvaluation, LandmarkImageEvaluation
 from dlconf.models import VIB
 from experiments.celeba.architectures import ConvEncoder, ConvLayer, LandmarkPredictor
@@ -10,8 +10,7 @@ from experiments.celeba.configs import PRIOR, celeba_data
 from experiments.mnist.configs import batch_adam
 
 
-@dataclass
-class Params:
+class Params(HyperParams):
     z_dim: int = 16
     beta: float = 1e-3
     lr: float = 1e-3
@@ -27,7 +26,7 @@ class Params:
     predictor_layers: list[int] = field(default_factory=lambda: [128])
 
 
-p = link(Params, "params")
+p = link(Params)
 model = conf(VIB)(
     encoder=conf(ConvEncoder)(z_dim=p.z_dim, layers=p.encoder_layers, image_size=p.image_size),
     predictor=conf(LandmarkPredictor)(
@@ -36,17 +35,15 @@ model = conf(VIB)(
     prior=PRIOR,
     beta=p.beta,
 )
+error = Evaluate("LandmarkError", conf(LandmarkErrorEvaluation)(n_samples=64), every=epochs(1))
+picture = Evaluate("Images/Landmarks", conf(LandmarkImageEvaluation)(padding=[0, 0]), every=epochs(1))
 experiment = Experiment(
     name="good_celeba",
     params=Params(),
     data=celeba_data("landmarks"),
     default_data="synthetic",
     optimization=batch_adam(model),
-    evaluation={
-        "LandmarkError": Evaluate(conf(LandmarkErrorEvaluation)(n_samples=64), every="1 epoch"),
-        "Images/Landmarks": Evaluate(
-            conf(LandmarkImageEvaluation)(padding=[0, 0]), every="1 epoch"
-        ),
-    },
-    train_for="1 epoch",
+    evaluation=[error, picture],
+    train_for=epochs(1),
+    checkpoint=Checkpoint(monitor=error.on(VALID)),
 )
