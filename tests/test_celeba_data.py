@@ -3,6 +3,7 @@ decodes each image once, and fails with one clear line when files are missing.""
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections import namedtuple
 from pathlib import Path
@@ -14,6 +15,7 @@ import torchvision
 
 from dlconf.errors import DatasetNotFoundError
 from experiments.celeba import cache
+from experiments.celeba import data as data_module
 from experiments.celeba.data import TABLES, CelebA
 from tests.celeba_files import write_celeba
 
@@ -133,3 +135,21 @@ def test_a_damaged_copy_is_reported_before_loading(
 
 def _drop_last_row(path: Path) -> None:
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+
+
+def test_a_copy_of_celebas_full_size_must_have_the_real_md5s(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretend this copy has CelebA's 202,599 rows: its tables are then checked by md5.
+    monkeypatch.setattr(data_module, "FULL_SIZE", N)
+    with pytest.raises(DatasetNotFoundError, match="md5 differs from CelebA's for list_eval"):
+        CelebA(str(root), "valid")
+
+
+def test_a_worker_gets_the_memory_map_reopened_not_copied(root: Path) -> None:
+    data = CelebA(str(root), "train")
+    pickled = pickle.dumps(data)
+    assert len(pickled) < 100_000  # the 32 images would be 3.7 MB
+    copy = pickle.loads(pickled)
+    assert isinstance(copy._pixels, np.memmap)
+    assert torch.equal(copy[5]["x"], data[5]["x"])
