@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
+from dlconf.errors import ConfigError
 from experiments.celeba.architectures import (
     ConvDecoder,
     ConvEncoder,
@@ -13,6 +17,7 @@ from experiments.celeba.architectures import (
     conv_output,
     transposed_output,
 )
+from tests.conftest import ROOT
 
 SEED_ENCODER = [
     ConvLayer(3, 64, 5, 2),
@@ -97,13 +102,25 @@ def test_landmark_predictor_gives_a_normal_over_ten_pixel_coordinates() -> None:
             "decoder layer 4 (64->3, kernel_size=7, stride=2, padding=0) ends at 3x217x217; "
             "it must end at 3x218x218, the frame cropped to the 3x218x178 images",
         ),
-        (lambda: ConvLayer(3, 0, 3, 1), "ConvLayer out_channels must be >= 1"),
+        (lambda: ConvLayer(3, 0, 3, 1), "ConvLayer out_channels must be >= 1, got {in_channels:3,"),
         (lambda: ConvDecoder(Z, SEED_DECODER, sigma=0), "sigma must be > 0, got 0"),
     ],
 )
 def test_layers_that_do_not_fit_fail_at_construction_naming_the_layer(
     build: object, message: str
 ) -> None:
-    with pytest.raises(ValueError) as error:
+    with pytest.raises((ValueError, ConfigError)) as error:
         build()  # type: ignore[operator]
     assert str(error.value).startswith(message)
+
+
+def test_a_bad_layer_in_an_experiment_module_is_one_line_at_import() -> None:
+    code = "from experiments.celeba.architectures import ConvLayer\nConvLayer(3, 64, 5, stride=0)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: ConvLayer stride must be >= 1, got "
+        "{in_channels:3,out_channels:64,kernel_size:5,stride:0,padding:0}\n"
+    )

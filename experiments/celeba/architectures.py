@@ -26,6 +26,7 @@ from torch.distributions import Distribution, Independent, Normal
 from torch.nn import functional as F
 
 from dlconf.models.roles import Decoder, Encoder, LatentPredictor
+from dlconf.settings import reporting_init_errors
 from experiments.mnist.architectures import mlp
 
 IMAGE_SIZE = (218, 178)
@@ -67,6 +68,11 @@ class ConvLayer:
             f"{self.in_channels}->{self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}"
         )
+
+
+# A bad layer written in an experiment module fails while the module is imported: as a
+# one-line ConfigError (dlconf prints those without a traceback), like a bad params field.
+reporting_init_errors(ConvLayer)
 
 
 def conv_output(size: int, layer: ConvLayer) -> int:
