@@ -51,13 +51,17 @@ class ConvLayer:
     def __post_init__(self) -> None:
         for name in ("in_channels", "out_channels", "kernel_size", "stride"):
             if getattr(self, name) < 1:
-                raise ValueError(f"ConvLayer {name} must be >= 1, got {self}")
+                raise ValueError(f"ConvLayer {name} must be >= 1, got {self.as_override()}")
         if self.padding < 0:
-            raise ValueError(f"ConvLayer padding must be >= 0, got {self}")
+            raise ValueError(f"ConvLayer padding must be >= 0, got {self.as_override()}")
 
     def __repr__(self) -> str:
-        # Hydra's override grammar, so `--help` and error messages show what to type:
-        # params.encoder_layers=[{in_channels:3,out_channels:64,kernel_size:5,stride:2},...]
+        return self.as_override()
+
+    def as_override(self) -> str:
+        """The layer in Hydra's override grammar, so `--help` and errors show what to type:
+        ``params.encoder_layers=[{in_channels:3,out_channels:64,kernel_size:5,stride:2},...]``.
+        """
         return (
             f"{{in_channels:{self.in_channels},out_channels:{self.out_channels},"
             f"kernel_size:{self.kernel_size},stride:{self.stride},padding:{self.padding}}}"
