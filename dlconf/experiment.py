@@ -154,10 +154,13 @@ def _no_eval_settings() -> Any:
 # `Experiment[Any]` is any experiment, whatever its eval params.
 ParamsT = TypeVar("ParamsT", bound=HyperParams, covariant=True)
 EvalParamsT = TypeVar("EvalParamsT", bound=EvalSettings, default=EvalSettings, covariant=True)
+# Unbounded: a bound here stops pyright from solving it against both the optimization and
+# the evaluations; the optimization's own bound (a trainable model) still applies.
+ModelT = TypeVar("ModelT", default=Any)
 
 
 @dataclass(frozen=True)
-class Experiment(Generic[ParamsT, EvalParamsT]):
+class Experiment(Generic[ParamsT, EvalParamsT, ModelT]):
     """A complete, typed experiment; ``python -m experiments.<name>`` runs it."""
 
     name: str
@@ -167,11 +170,13 @@ class Experiment(Generic[ParamsT, EvalParamsT]):
     to it with ``link(Params)``."""
     data: Mapping[str, DataSplits]
     """The data sets this experiment can use, by name; ``data=NAME`` picks one."""
-    optimization: Optimization
+    optimization: Optimization[ModelT]
     """The optimization config; its data is :data:`dlconf.DATA`, the selected data set."""
     default_data: str | None = None
     """The data set used unless ``data=NAME`` says otherwise; the first one by default."""
-    evaluation: Sequence[Evaluate[Evaluation]] = ()
+    evaluation: Sequence[Evaluate[Evaluation[ModelT]]] = ()
+    """What to log and how often; each evaluation must be able to use the model (an ELBO
+    needs a model with ``elbo``: the checker compares them)."""
     eval_params: EvalParamsT = field(default_factory=_no_eval_settings)
     """An :class:`~dlconf.EvalSettings` instance: evaluation rhythms and sample counts."""
     seed: int = 42
@@ -218,7 +223,7 @@ class Experiment(Generic[ParamsT, EvalParamsT]):
         self._check_evaluations(where)
 
     @property
-    def evaluations(self) -> dict[str, Evaluate[Evaluation]]:
+    def evaluations(self) -> dict[str, Evaluate[Evaluation[ModelT]]]:
         """The evaluations by name."""
         return {evaluate.name: evaluate for evaluate in self.evaluation}
 
