@@ -28,7 +28,9 @@ def explain(
     """A :class:`ConfigError` for ``error``; ``base`` composes the config without overrides."""
     override = _culprit(error, overrides)
     if isinstance(error, OverrideParseException):
-        return parse_error(override or _first_line(error))
+        if override is None:
+            return ConfigError(f"cannot parse an override: {_first_line(error)}")
+        return parse_error(override)
     if isinstance(error, MissingConfigException):
         return _missing_option(error)
     cause = error.__cause__
