@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dlconf.errors import DatasetDamagedError
+from dlconf.errors import DatasetDamagedError, DatasetNotFoundError
 from experiments.mnist.data import MNIST
 from tests.mnist_files import IMAGES_MAGIC, LABELS_MAGIC, write_idx, write_mnist_idx
 
@@ -153,6 +153,17 @@ def test_the_test_files_are_not_checked_for_a_training_split(raw: Path) -> None:
     assert len(MNIST(str(raw.parents[1]), "train")) == N_TRAIN - N_TRAIN // 6
     with pytest.raises(DatasetDamagedError, match="t10k-images-idx3-ubyte is cut short"):
         MNIST(str(raw.parents[1]), "test")
+
+
+@pytest.mark.quick
+def test_files_left_compressed_are_named_with_gunzip(raw: Path) -> None:
+    for name in (TRAIN_IMAGES, TRAIN_LABELS):
+        path = raw / name
+        path.with_name(name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    with pytest.raises(DatasetNotFoundError) as caught:
+        MNIST(str(raw.parents[1]), "train")
+    assert f"found {TRAIN_IMAGES}.gz, {TRAIN_LABELS}.gz: gunzip them there" in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,12 @@ def _download_failure(error: BaseException) -> str:
 
 
 def _not_found_message(raw_folder: str, missing: list[str], reason: str) -> str:
+    # The downloads are .gz files; torchvision reads only what they unpack to.
+    packed = [
+        f"{name}.gz" for name in missing if os.path.isfile(os.path.join(raw_folder, name + ".gz"))
+    ]
+    if packed and not reason:
+        reason = f"found {', '.join(packed)}: gunzip them there"
     return (
         f"MNIST not found in {raw_folder}: missing {', '.join(missing)}"
         + (f" ({reason})" if reason else "")
