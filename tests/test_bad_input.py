@@ -27,6 +27,7 @@ def config_name() -> str:
     return store_experiment(experiment)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -59,11 +60,13 @@ def test_bad_override_is_one_clear_error(
     assert message in str(error.value)
 
 
+@pytest.mark.quick
 def test_every_job_of_a_multirun_is_checked(config_name: str) -> None:
     with pytest.raises(ConfigError, match=r"params\.batch_size must be >= 1, got 0"):
         check_command_line(config_name, ["params.batch_size=64,0"], multirun=True)
 
 
+@pytest.mark.quick
 def test_good_overrides_pass(config_name: str) -> None:
     check_command_line(
         config_name,
