@@ -145,6 +145,30 @@ class Checkpoint:
                 "are saved by time, epochs or global steps, e.g. every=global_steps(1000)"
             )
 
+    def stored(self) -> StoredCheckpoint:
+        """This checkpoint as the config holds it (and the command line changes it)."""
+        monitor = self.monitor
+        return StoredCheckpoint(
+            monitor=None if monitor is None else str(monitor),
+            mode="max" if monitor is None else monitor.mode,
+            save_last=self.save_last,
+            every=str(self.every),
+        )
+
+
+@dataclass
+class StoredCheckpoint:
+    """``checkpoint`` in the config: the metric's name, Lightning's mode, plain strings."""
+
+    monitor: str | None = None
+    """The logged scalar to keep the best checkpoint by; null keeps only the last."""
+    mode: Literal["max", "min"] = "max"
+    """Whether a larger (max) or smaller (min) monitor value is better."""
+    save_last: bool = True
+    """Keep last.ckpt, the checkpoint a resumed run continues from."""
+    every: str = "15 minutes"
+    """How often to save during training: a time, 'N epochs' or 'N global_steps'."""
+
 
 def _no_eval_settings() -> Any:
     return NoEvalSettings()

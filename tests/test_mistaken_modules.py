@@ -158,7 +158,7 @@ MISTAKES = [
         "device_precision",
         "p = link(Params)",
         "register_device('mine', Device(precision='bf17-mixed'))\np = link(Params)",
-        "device 'mine': precision='bf17-mixed'",
+        "Device(precision='bf17-mixed'): 'bf17-mixed' is not one of",
     ),
     (
         "seed_none",

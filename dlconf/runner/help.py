@@ -99,7 +99,7 @@ def _run_lines(experiment: Experiment[Any]) -> list[str]:
         *_described(f"train_for={_literal(experiment.train_for)}", docs.get("train_for", "")),
         *_described(f"seed={_literal(experiment.seed)}", RUN_DOCS["seed"]),
     ]
-    for path, instance in (("run", experiment.run), ("checkpoint", experiment.checkpoint)):
+    for path, instance in (("run", experiment.run), ("checkpoint", experiment.checkpoint.stored())):
         lines += _field_lines(instance, path, RUN_DOCS)
     return lines
 
