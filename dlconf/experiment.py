@@ -27,6 +27,7 @@ from hydra_zen import get_target, is_partial_builds
 from lightning.pytorch import Callback, Trainer
 from typing_extensions import TypeVar
 
+from dlconf.configs import link
 from dlconf.data import DataSplits, Split
 from dlconf.durations import CheckpointEvery, CounterDuration, Duration, minutes
 from dlconf.errors import ConfigError, close_matches
@@ -245,6 +246,17 @@ class Experiment(Generic[ParamsT, EvalParamsT, ModelT]):
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"{where}: seed={self.seed!r} must be a whole number, e.g. seed=42")
         self._check_evaluations(where)
+
+    @property
+    def param_links(self) -> ParamsT:
+        """This experiment's params as links (``p.beta`` is ``${params.beta}``), typed as
+        its own params: a sweep that names them cannot vary another experiment's."""
+        return link(type(self.params))
+
+    @property
+    def eval_param_links(self) -> EvalParamsT:
+        """This experiment's eval params as links, typed as its own eval params."""
+        return link(type(self.eval_params))
 
     @property
     def evaluations(self) -> dict[str, Evaluate[Evaluation[ModelT]]]:

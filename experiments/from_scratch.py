@@ -10,6 +10,7 @@ and needs no download. Copy this file to start an experiment of your own.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import field
 
@@ -85,7 +86,7 @@ class MoonsClassifier(nn.Module):
         super().__init__()
         sizes = [2, *hidden_layers]
         layers: list[nn.Module] = []
-        for size_in, size_out in zip(sizes, sizes[1:], strict=False):
+        for size_in, size_out in itertools.pairwise(sizes):
             layers += [nn.Linear(size_in, size_out), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes))
 
