@@ -38,6 +38,12 @@ class DatasetNotFoundError(DlconfError):
     exit_code = 2
 
 
+class DatasetDamagedError(DlconfError):
+    """A data set whose files are on disk but damaged: cut short, of another kind, mismatched."""
+
+    exit_code = 2
+
+
 class NonFiniteLossError(DlconfError):
     """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
 

@@ -7,11 +7,11 @@ python -m sweeps.celeba_vae --local 4 data=synthetic train_for="50 global_steps"
 
 from __future__ import annotations
 
-from dlconf import VALID, epochs, link
+from dlconf import VALID, epochs
 from dlconf.sweeps import LogUniform, LogUniformValues, Sweep, main, vary
-from experiments.celeba_vae import Params, elbo, experiment
+from experiments.celeba_vae import elbo, experiment
 
-p = link(Params)
+p = experiment.param_links  # typed as this experiment's own Params
 
 sweep = Sweep(
     experiment=experiment,

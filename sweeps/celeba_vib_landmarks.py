@@ -6,11 +6,11 @@ python -m sweeps.celeba_vib_landmarks --local 4 data=synthetic train_for="50 glo
 
 from __future__ import annotations
 
-from dlconf import VALID, epochs, link
+from dlconf import VALID, epochs
 from dlconf.sweeps import LogUniformValues, Sweep, main, vary
-from experiments.celeba_vib_landmarks import Params, experiment, landmark_error
+from experiments.celeba_vib_landmarks import experiment, landmark_error
 
-p = link(Params)
+p = experiment.param_links  # typed as this experiment's own Params
 
 sweep = Sweep(
     experiment=experiment,

@@ -20,7 +20,6 @@ from typing import Any, NoReturn
 import hydra
 from hydra import compose, initialize
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, OverrideParseException
@@ -29,6 +28,7 @@ from omegaconf import DictConfig
 from dlconf.errors import ConfigError, DlconfError
 from dlconf.experiment import Experiment
 from dlconf.runner.hydra_errors import explain
+from dlconf.runner.overrides import parse_command_line
 from dlconf.runner.resume import (
     LATEST,
     is_device_override,
@@ -56,7 +56,7 @@ def main(experiment: Experiment[Any]) -> None:
         check_agent_command_line(sys.argv[1:])
         _import_devices()
         config_name = store_experiment(experiment)
-        args = get_args_parser().parse_args(sys.argv[1:])
+        args = parse_command_line(sys.argv)  # dlconf.runner.overrides: flags, +, _target_
         resume, overrides = split_resume(list(args.overrides))
         if resume is not None:
             _resume(config_name, resume, overrides, multirun=bool(args.multirun))
