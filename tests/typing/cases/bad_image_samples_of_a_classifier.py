@@ -7,7 +7,7 @@ from tests.typing.cases._common import Params, samples
 
 vib = conf(VIB)(
     encoder=conf(MNISTEncoder)(z_dim=2, layers=[8]),
-    classifier=conf(MNISTLatentClassifier)(z_dim=2, layers=[]),
+    predictor=conf(MNISTLatentClassifier)(z_dim=2, layers=[]),
     prior=conf(DiagonalNormalPrior)(z_dim=2),
     beta=1e-3,
 )
