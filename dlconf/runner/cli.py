@@ -27,6 +27,7 @@ from omegaconf import DictConfig
 
 from dlconf.errors import ConfigError, DlconfError
 from dlconf.experiment import Experiment
+from dlconf.runner.completion import answer_completion
 from dlconf.runner.hydra_errors import explain
 from dlconf.runner.overrides import parse_command_line
 from dlconf.runner.resume import (
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 def main(experiment: Experiment[Any]) -> None:
     """Run ``experiment`` from the command line (``sys.argv``)."""
+    if answer_completion(sys.argv[1:]):
+        return
     try:
         # A sweep agent's command line is built from what a server sends: such a run takes
         # only plain values of the sweep's parameters. (Imported here: dlconf.sweeps
