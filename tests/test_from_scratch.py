@@ -14,7 +14,6 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from dlconf import load_run
 from tests.conftest import RunExperiment, run_folders
 
-
 NOISE = (
     "GPU available",
     "TPU available",
