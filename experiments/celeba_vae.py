@@ -52,6 +52,8 @@ class Params(CelebAParams, BatchParams):
     sigma: float = 1.0
     """Standard deviation of every pixel under the decoder."""
     decoder_layers: list[ConvLayer] = field(default_factory=seed_decoder_layers)
+    """The decoder's transposed convolutions, code to image: they must end at the square
+    frame (218 x 218 for CelebA), whose centre is the image."""
     lr: float = 1e-4
     batch_size: int = 64
 

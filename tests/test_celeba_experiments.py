@@ -189,10 +189,10 @@ def test_help_lists_the_data_sets_and_layer_lists_in_override_grammar(
     result = run_experiment("celeba_vae", "--help")
     assert result.returncode == 0, result.stderr
     for expected in (
-        "data: celeba, synthetic",
+        "data: celeba, synthetic  (default: celeba)",
         "params.beta=0.005",
-        "params.image_size=[218, 178]",
-        "params.encoder_layers=[{in_channels:3,out_channels:64,kernel_size:5,stride:2,padding:0}, ",
+        "params.image_size=[218,178]",
+        "params.encoder_layers=[{in_channels:3,out_channels:64,kernel_size:5,stride:2,padding:0},",
         "{in_channels:64,out_channels:3,kernel_size:8,stride:2,padding:0}]",
         "eval_params.elbo.every='5 minutes'",
     ):

@@ -27,8 +27,10 @@ from omegaconf import DictConfig
 
 from dlconf.errors import ConfigError, DlconfError
 from dlconf.experiment import Experiment
+from dlconf.runner.completion import answer_completion
 from dlconf.runner.hydra_errors import explain
 from dlconf.runner.overrides import parse_command_line
+from dlconf.runner.quiet import quiet_libraries
 from dlconf.runner.resume import (
     LATEST,
     is_device_override,
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 def main(experiment: Experiment[Any]) -> None:
     """Run ``experiment`` from the command line (``sys.argv``)."""
+    if answer_completion(sys.argv[1:]):
+        return
+    quiet_libraries()
     try:
         # A sweep agent's command line is built from what a server sends: such a run takes
         # only plain values of the sweep's parameters. (Imported here: dlconf.sweeps
