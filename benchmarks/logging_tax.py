@@ -184,10 +184,13 @@ def main() -> None:
         ]
     )
     for kind in LOGGERS[1:]:
-        stall_rows(stalls, kind, evaluations, optimization, max(repeats, 3) * 4)
+        stall_rows(stalls, kind, evaluations, optimization, 4 * max(repeats, 3))
     print()
     print(stalls)
-    print(f"\n{repeats} interleaved rounds; WANDB_MODE=offline.")
+    print(
+        f"\n{repeats} interleaved rounds of training, {4 * max(repeats, 3)} of entry logs; "
+        "WANDB_MODE=offline."
+    )
 
 
 if __name__ == "__main__":
