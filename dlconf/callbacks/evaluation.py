@@ -71,6 +71,9 @@ class EvaluationCallback(Callback):
         self._last_amount = 0.0  # progress, in `every.unit`, at the last evaluation
         self._evaluations = 0
         self._sharded = isinstance(evaluation, ShardedEvaluation)
+        # Formatted once: Lightning reads it for every hook call, 6 hooks a step, even with
+        # no profiler (benchmarks/README.md, "Per-step overhead").
+        self._state_key = self._generate_state_key(name=name)
 
     @property
     def name(self) -> str:
@@ -96,7 +99,7 @@ class EvaluationCallback(Callback):
     @override
     def state_key(self) -> str:
         # A run holds one callback per evaluation; their checkpoint states must not collide.
-        return self._generate_state_key(name=self._name)
+        return self._state_key
 
     @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
