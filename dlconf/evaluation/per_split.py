@@ -119,7 +119,9 @@ def _own_random_numbers(device: torch.device) -> Generator[None, None, None]:
         with torch.random.fork_rng(devices=[]):  # pyright: ignore[reportUnknownMemberType]
             yield
         return
-    index = device.index or 0  # None for a bare "cuda": the current device, 0 in DDP's own
+    index = cast("int | None", device.index)  # None for a bare "cuda": the current device
+    if index is None:
+        index = torch.cuda.current_device() if device.type == "cuda" else 0
     with torch.random.fork_rng(  # pyright: ignore[reportUnknownMemberType]
         devices=[index], device_type=device.type
     ):
