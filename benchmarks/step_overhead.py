@@ -2,6 +2,7 @@
 
     python -m benchmarks.step_overhead            # about 3 minutes on 2 CPU cores
     python -m benchmarks.step_overhead --quick    # seconds: checks that it runs
+    python -m benchmarks.step_overhead --profile  # where the tiny VAE's step goes (cProfile)
 
 dlconf runs ``experiments.mnist_vae`` as configured (progress bar, TensorBoard logging at
 Lightning's 50-step rhythm, the three evaluations at theirs, train_for, checkpoints) in this
@@ -19,6 +20,8 @@ Goal: <= 1.05 for the MNIST VAE.
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +31,7 @@ from benchmarks.timing import Cost, Table, header, interleave, median, parser, s
 from benchmarks.workloads import (
     TINY_MODEL,
     config,
+    fit,
     fit_cost,
     hand_loop,
     lightning_loop,
@@ -69,12 +73,39 @@ def measure(workload: Workload, data: tuple[str, ...], repeats: int) -> dict[str
     return interleave(cases, repeats)
 
 
+PROFILED = r"(trainer/call.py|callbacks/|dlconf/|loops/training_epoch_loop)"
+"""What the profile lists: Lightning's hook dispatch, every callback, dlconf's own code."""
+
+
+def profile(data: tuple[str, ...], steps: int) -> None:
+    """cProfile ``steps`` of the tiny VAE, bare Lightning then dlconf as configured."""
+    cfg = config("mnist_vae", [*data, *TINY_MODEL])
+    train = instantiate(cfg.data.train)
+    runs: dict[str, Callable[[], object]] = {
+        LIGHTNING: lambda: lightning_loop(cfg, steps, data=train),
+        "dlconf as configured": lambda: fit(
+            "mnist_vae", [*data, *TINY_MODEL, *AS_CONFIGURED, f"train_for={steps} global_steps"]
+        ),
+    }
+    for label, run in runs.items():
+        profiler = cProfile.Profile()
+        profiler.runcall(run)
+        print(f"\n### {label}: {steps} steps (divide by {steps} for per-step numbers)\n")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(PROFILED, 30)
+
+
 def main() -> None:
-    args = parser(__doc__ or "").parse_args()
+    options = parser(__doc__ or "")
+    options.add_argument("--profile", action="store_true", help="profile the tiny VAE's steps")
+    args = options.parse_args()
     setup(args)
     repeats = args.repeats or (1 if args.quick else 5)
     root = mnist_root(args.quick)
     data = (f"device.data_root={root}", "device.download_files=false")
+    if args.profile:
+        profile(data, 50 if args.quick else 1500)
+        return
     workloads = [
         Workload(
             "MNIST VAE",

@@ -10,23 +10,29 @@ paused, so neither ``train_for`` nor other time-based evaluations count that tim
 goes to every :class:`~dlconf.loggers.base.EntryLogger` of the trainer with the step and the
 counters, together with ``EvaluationTime/<name>`` in seconds; its numbers also land in
 ``trainer.callback_metrics`` so a ``ModelCheckpoint(monitor="ELBO/Validation")`` can use them.
+
+Under DDP, an evaluation that can share its work
+(:class:`~dlconf.evaluation.support.ShardedEvaluation`: ELBO, accuracy) runs on every
+process, each on its part of the samples, and sums across them; others (image grids) run
+on global rank zero while the other processes wait. Rank zero logs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
-from torch import nn
+from torch import Tensor, nn
 from typing_extensions import override
 
 from dlconf.callbacks.clock import TrainingClock, check_unit, progress
 from dlconf.durations import EPOCH, Duration
 from dlconf.evaluation.base import Evaluation
-from dlconf.evaluation.entries import ScalarEntry, scalar_values
+from dlconf.evaluation.entries import LogEntry, ScalarEntry, scalar_values
+from dlconf.evaluation.support import Shard, ShardedEvaluation
 from dlconf.loggers.base import EntryLogger
 from dlconf.optimization.base import Optimization, is_optimization
 
@@ -34,7 +40,8 @@ from dlconf.optimization.base import Optimization, is_optimization
 class EvaluationCallback(Callback):
     """Evaluates ``evaluation`` every ``every`` of training and logs it under ``name``.
 
-    Only global rank zero evaluates and logs; the decision to evaluate and the resulting
+    Every rank evaluates its part of a :class:`ShardedEvaluation`; any other evaluation runs
+    on global rank zero alone. Rank zero logs; the decision to evaluate and the resulting
     numbers are shared with every rank, so all of them agree on what was logged and on any
     checkpoint that monitors it.
 
@@ -63,6 +70,10 @@ class EvaluationCallback(Callback):
         self._last_step: int | None = None  # global step of the last evaluation
         self._last_amount = 0.0  # progress, in `every.unit`, at the last evaluation
         self._evaluations = 0
+        self._sharded = isinstance(evaluation, ShardedEvaluation)
+        # Formatted once: Lightning reads it for every hook call, 6 hooks a step, even with
+        # no profiler (benchmarks/README.md, "Per-step overhead").
+        self._state_key = self._generate_state_key(name=name)
 
     @property
     def name(self) -> str:
@@ -88,7 +99,7 @@ class EvaluationCallback(Callback):
     @override
     def state_key(self) -> str:
         # A run holds one callback per evaluation; their checkpoint states must not collide.
-        return self._generate_state_key(name=self._name)
+        return self._state_key
 
     @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
@@ -160,26 +171,40 @@ class EvaluationCallback(Callback):
         self._evaluations += 1
         metrics: dict[str, float] = {}
         with self._clock.paused():
-            if trainer.is_global_zero:
+            if self._sharded or trainer.is_global_zero:
                 assert is_optimization(pl_module)  # checked in on_fit_start
                 metrics = self._evaluate_and_log(trainer, pl_module)
             # Every rank needs the numbers: a ModelCheckpoint monitoring them decides, and
-            # saves (a collective), on all ranks alike.
+            # saves (a collective), on all ranks alike. Sharded numbers agree already, up
+            # to how each rank's all-reduce rounded; rank zero's are the ones logged.
             metrics = trainer.strategy.broadcast(metrics)
         trainer.callback_metrics.update({key: torch.tensor(v) for key, v in metrics.items()})
 
     def _evaluate_and_log(self, trainer: Trainer, optimization: Optimization) -> dict[str, float]:
         started = self._clock.now()
         with _eval_mode(optimization), torch.no_grad():
-            entry = self._evaluation.evaluate(optimization)
+            entry = self._evaluate(trainer, optimization)
         seconds = self._clock.now() - started
         step = trainer.global_step
         counters = {"epoch": trainer.current_epoch, "global_step": step, **optimization.counters}
-        for logger in trainer.loggers:
+        for logger in trainer.loggers if trainer.is_global_zero else []:
             if isinstance(logger, EntryLogger):
                 logger.log(self._name, entry, step, counters)
                 logger.log(f"EvaluationTime/{self._name}", ScalarEntry(seconds), step, counters)
         return scalar_values(self._name, entry)
+
+    def _evaluate(self, trainer: Trainer, optimization: Optimization) -> LogEntry:
+        if not isinstance(self._evaluation, ShardedEvaluation):
+            return self._evaluation.evaluate(optimization)
+        strategy = trainer.strategy
+
+        def total(partial: Tensor) -> Tensor:
+            # An all-reduce; a single-device strategy returns the tensor as it is.
+            summed = strategy.reduce(partial, reduce_op="sum")  # pyright: ignore[reportUnknownMemberType]
+            return cast(Tensor, summed)
+
+        shard = Shard(rank=trainer.global_rank, world_size=trainer.world_size, sum=total)
+        return self._evaluation.evaluate_shard(optimization, shard)
 
 
 @contextmanager

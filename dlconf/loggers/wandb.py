@@ -14,6 +14,11 @@ optimization's ``self.log`` metrics against ``trainer/global_step``); this subcl
 - Checkpoints: when training ends (success, failure, or a SLURM signal), every ``*.ckpt``
   that Lightning saved is saved with the run too; the W&B run is then finished.
 
+Entries and Lightning's metrics reach ``run.log`` from a background thread
+(:mod:`dlconf.loggers.background`): images are encoded and their media files written
+there, and training waits only to queue a row. ``finalize``, which Lightning calls however
+fit ends, waits for every row before the run is finished.
+
 Files saved with the run sit under ``run_folder/`` in the run's files, mirroring the run
 folder (``run_folder/config.yaml``, ``run_folder/checkpoints/last.ckpt``): W&B keeps its own
 ``config.yaml`` at the top. They are links into the run folder, not copies.
@@ -46,6 +51,7 @@ from torch import Tensor
 from typing_extensions import override
 
 from dlconf.evaluation.entries import ImageEntry, LogEntry, ScalarEntry, ScalarsEntry
+from dlconf.loggers.background import DEFAULT_MAX_PENDING, BackgroundWriter, snapshot
 from dlconf.loggers.flatten import experiment_config
 
 if TYPE_CHECKING:
@@ -109,6 +115,8 @@ class WandbEntryLogger(WandbLogger):
         tags: W&B tags for the run.
         resume_step: set by the runner when it resumes the run in ``save_dir`` from a
             checkpoint at that step: the W&B run found there is resumed.
+        max_pending: rows that may wait for the writer thread before logging waits.
+        background: ``False`` encodes and logs in the training thread.
         **kwargs: passed on to :class:`~lightning.pytorch.loggers.WandbLogger` and
             ``wandb.init``.
     """
@@ -121,6 +129,8 @@ class WandbEntryLogger(WandbLogger):
         entity: str | None = None,
         tags: Sequence[str] | None = None,
         resume_step: int | None = None,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        background: bool = True,
         **kwargs: Any,
     ) -> None:
         if resume_step is not None and "id" not in kwargs:
@@ -148,26 +158,30 @@ class WandbEntryLogger(WandbLogger):
         self._run_dir = Path(save_dir)
         self._checkpoint_dirs: set[Path] = set()
         self._finished = False
+        self._writes = BackgroundWriter("wandb", max_pending, threaded=background)
 
     @rank_zero_only
     def log(self, name: str, entry: LogEntry, step: int, counters: Mapping[str, int]) -> None:
-        """Write ``entry`` under ``name`` at ``step``, with ``counters`` beside it."""
+        """Queue ``entry`` to be logged under ``name`` at ``step``, with ``counters`` beside it."""
         row: dict[str, Any] = {f"counters/{counter}": value for counter, value in counters.items()}
         row["trainer/global_step"] = step
-        if isinstance(entry, ScalarEntry):
-            row[name] = entry.value
-        elif isinstance(entry, ScalarsEntry):
-            row.update({f"{name}/{key}": value for key, value in entry.values.items()})
-        elif isinstance(entry, ImageEntry):
-            row[name] = _image(entry.image)
-        else:
-            import matplotlib.pyplot as plt  # pyplot is slow to import; only figures need it
+        run = self._run()  # started here, in the training thread, never by the writer
+        entry = snapshot(entry)
+        self._writes.submit(f"{name!r} at step {step}", lambda: run.log(_row(row, name, entry)))
 
-            try:
-                row[name] = _figure(entry.figure)
-            finally:
-                plt.close(entry.figure)
-        self._run().log(row)
+    @override
+    @rank_zero_only
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        # Lightning's own `self.log` metrics: queued too, so rows keep their order.
+        self._run()
+        metrics = dict(metrics)
+        self._writes.submit(
+            f"metrics at step {step}", lambda: WandbLogger.log_metrics(self, metrics, step)
+        )
+
+    def flush(self) -> None:
+        """Wait until everything logged so far is handed to W&B; raise a failed write's error."""
+        self._writes.flush()
 
     @rank_zero_only
     def record_config(self, cfg: DictConfig, run_dir: Path) -> None:
@@ -186,6 +200,7 @@ class WandbEntryLogger(WandbLogger):
     @override
     @rank_zero_only
     def finalize(self, status: str) -> None:
+        self._writes.close_for(status)  # every row, before the run is finished
         super().finalize(status)
         if not self._started() or self._finished:
             return
@@ -276,6 +291,19 @@ def _relative(path: Path, run_dir: Path) -> Path:
         return Path(path.parent.name, path.name)
 
 
+def _row(row: dict[str, Any], name: str, entry: LogEntry) -> dict[str, Any]:
+    """``row`` with ``entry`` added under ``name``: images encoded (writer thread)."""
+    if isinstance(entry, ScalarEntry):
+        row[name] = entry.value
+    elif isinstance(entry, ScalarsEntry):
+        row.update({f"{name}/{key}": value for key, value in entry.values.items()})
+    elif isinstance(entry, ImageEntry):
+        row[name] = _image(entry.image)
+    else:
+        row[name] = _figure(entry.figure)  # closed by `snapshot` already
+    return row
+
+
 def _image(image: Tensor) -> Image:
     import wandb
 
@@ -292,4 +320,4 @@ def _image(image: Tensor) -> Image:
 def _figure(figure: Figure) -> Image:
     import wandb
 
-    return wandb.Image(figure)  # rendered to PNG now, so the figure may be closed after
+    return wandb.Image(figure)  # rendered to PNG now
