@@ -44,8 +44,9 @@ from dlconf.callbacks.checkpoints import LAST_CHECKPOINT
 from dlconf.devices import Device, check_device_name, registered_devices, selected_device_name
 from dlconf.errors import ConfigError, close_matches
 from dlconf.optimization.base import COUNTERS_KEY, Optimization
+from dlconf.runner.build import build
 from dlconf.runner.cli import _import_devices
-from dlconf.runner.job import CHECKPOINT_DIR, build
+from dlconf.runner.job import CHECKPOINT_DIR
 from dlconf.runner.resume import newest_checkpoint
 from dlconf.runner.run_folder import CONFIG_FILE
 

@@ -16,11 +16,7 @@ import shutil
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from hydra.errors import InstantiationException
-from hydra_zen import instantiate
-from hydra_zen.third_party.pydantic import pydantic_parser
 from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
@@ -30,9 +26,10 @@ from omegaconf import DictConfig
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
 from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
 from dlconf.durations import EPOCH, GLOBAL_STEP, Duration
-from dlconf.errors import ConfigError, DlconfError
+from dlconf.errors import DlconfError
 from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
+from dlconf.runner.build import build
 from dlconf.runner.cli import exit_with
 from dlconf.runner.record import write_record
 from dlconf.runner.resume import checkpoint_step, newest_checkpoint, run_of_slurm_job
@@ -71,19 +68,6 @@ def _reporting_errors(cfg: DictConfig, resume_dir: Path | None) -> float | None:
             "resume=<run folder> or resume=last\n"
         )
         sys.exit(143)
-
-
-def build(node: Any, where: str, **kwargs: Any) -> Any:
-    """Instantiate ``node``, checking constructor annotations; user errors become ConfigError."""
-    try:
-        return instantiate(node, _convert_="all", _target_wrapper_=pydantic_parser, **kwargs)
-    except InstantiationException as error:
-        cause = error.__cause__
-        if isinstance(cause, DlconfError):
-            raise cause from None
-        if isinstance(cause, ValueError | TypeError):  # pydantic's ValidationError is one
-            raise ConfigError(f"{where}: {_short(cause)}") from None
-        raise
 
 
 def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
@@ -207,8 +191,3 @@ def _final_metric(trainer: Trainer, monitor: str | None) -> float | None:
     if monitor is None or monitor not in trainer.callback_metrics:
         return None
     return float(trainer.callback_metrics[monitor])
-
-
-def _short(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return " ".join(lines[:3])
