@@ -46,17 +46,28 @@ class TensorBoardEntryLogger(TensorBoardLogger):
     ``counters/<name>`` once per step, however many entries that step logs.
 
     Args:
-        save_dir: the run folder; events are written to ``<save_dir>/tensorboard``.
+        save_dir: the run folder; events are written to ``<save_dir>/<version>``.
+        resume_step: set when the run in ``save_dir`` resumes from a checkpoint at that step.
+        run_id: the run's id; TensorBoard has no use for it.
+        version: the events' folder in the run folder.
         **kwargs: passed on to :class:`~lightning.pytorch.loggers.TensorBoardLogger`.
     """
 
-    def __init__(self, save_dir: str, resume_step: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        save_dir: str,
+        resume_step: int | None = None,
+        run_id: str | None = None,
+        version: str = "tensorboard",
+        **kwargs: Any,
+    ) -> None:
+        del run_id
         if resume_step is not None:
             # A resumed run writes on in the same folder; TensorBoard drops whatever the
             # interrupted run logged after its checkpoint, so no step appears twice.
             kwargs["purge_step"] = resume_step + 1
         # No experiment name / version folders: dlconf's run folder is already per run.
-        super().__init__(save_dir=save_dir, name="", version="tensorboard", **kwargs)
+        super().__init__(save_dir=save_dir, name="", version=version, **kwargs)
         self._counters_step: int | None = None
 
     @rank_zero_only

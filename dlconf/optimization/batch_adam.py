@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from dlconf.data import TRAIN, Batch, DataSplits, Sample
+from dlconf.internals import should_update_logs
 from dlconf.loading import IndexBatchSampler, TensorBatches, tensors_of
 from dlconf.models.protocols import TrainableModel
 from dlconf.optimization.base import Optimization
@@ -141,7 +142,7 @@ class AdamBatchOptimization(Optimization):
     def _writes_logs_now(self) -> bool:
         trainer = self.trainer
         fast_dev_run = getattr(trainer, "fast_dev_run", False)  # set by Trainer.__init__
-        return bool(trainer._logger_connector.should_update_logs or fast_dev_run)
+        return should_update_logs(trainer) or bool(fast_dev_run)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)

@@ -1,0 +1,104 @@
+"""Stopping a diverged run: non-finite gradients and parameters, and what they break.
+
+The optimization stops on a non-finite loss itself, before ``backward``. This closes the
+rest, each as one message naming the step and what went non-finite, exit code 3:
+
+- a non-finite gradient stops the run before the optimizer applies it;
+- a checkpoint is never written with non-finite weights (checked when one is saved, not on
+  every step), so the last one on disk is a good one;
+- an exception inside a training step is examined (:func:`diverged`): with non-finite or
+  overflowing parameters (``params.lr=1e30``), the model's outputs overflow and
+  ``torch.distributions`` refuses them (``Expected parameter loc ... Real()``), which is a
+  diverged run, not a bug.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import cast
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from torch import Tensor
+from torch.optim import Optimizer
+from typing_extensions import override
+
+from dlconf.errors import NonFiniteError
+
+ADVICE = "Lower params.lr, or look for a log of zero or a division by zero in the model."
+_DISTRIBUTION_ERROR = re.compile(r"Expected parameter (\w+)")
+SHOWN = 3  # parameter names in a message
+
+
+class NonFiniteGuard(Callback):
+    """Raises :class:`~dlconf.errors.NonFiniteError` on a non-finite gradient, and before
+    non-finite weights reach a checkpoint."""
+
+    @override
+    def on_before_optimizer_step(
+        self, trainer: Trainer, pl_module: LightningModule, optimizer: Optimizer
+    ) -> None:
+        bad = _non_finite((name, p.grad) for name, p in pl_module.named_parameters())
+        if bad:
+            raise NonFiniteError(
+                f"non-finite gradient at global step {trainer.global_step}: {_names(bad)}. "
+                f"Training stopped before the update; the last checkpoint is good. {ADVICE}"
+            )
+
+    @override
+    def on_save_checkpoint(
+        self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, object]
+    ) -> None:
+        bad = _non_finite(pl_module.named_parameters())
+        if bad:
+            raise NonFiniteError(
+                f"non-finite parameters at global step {trainer.global_step}: {_names(bad)}. "
+                f"Training stopped without saving them; the last checkpoint is good. {ADVICE}"
+            )
+
+
+def diverged(error: BaseException, module: LightningModule, step: int) -> NonFiniteError | None:
+    """The diverged-run error ``error`` (raised inside a training step) stands for, if any."""
+    bad = _non_finite(module.named_parameters())
+    if bad:
+        return NonFiniteError(
+            f"non-finite parameters at global step {step}: {_names(bad)} "
+            f"({type(error).__name__} in the step). Training stopped; the last checkpoint "
+            f"is good. {ADVICE}"
+        )
+    match = _DISTRIBUTION_ERROR.search(str(error))
+    if (
+        not isinstance(error, ValueError)
+        or match is None
+        or "found invalid values" not in str(error)
+    ):
+        return None
+    largest, where = _largest(module)
+    return NonFiniteError(
+        f"non-finite {match[1]} of the model's distribution at global step {step}: the "
+        f"model's outputs overflowed (its largest parameter is {largest:.3g}, in {where}). "
+        f"Training stopped; the last checkpoint is good. {ADVICE}"
+    )
+
+
+def _non_finite(named: Iterable[tuple[str, Tensor | None]]) -> list[str]:
+    tensors = [(name, t) for name, t in named if t is not None]
+    if not tensors:
+        return []
+    # One reduction per tensor and one sync: this runs on every step.
+    flags = torch.stack([torch.isfinite(t).all() for _, t in tensors])
+    finite = cast(list[bool], flags.tolist())  # pyright: ignore[reportUnknownMemberType]
+    return [name for (name, _), ok in zip(tensors, finite, strict=True) if not ok]
+
+
+def _names(names: list[str]) -> str:
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more
+
+
+def _largest(module: LightningModule) -> tuple[float, str]:
+    sizes = [
+        (float(p.detach().abs().max()), name) for name, p in module.named_parameters() if p.numel()
+    ]
+    return max(sizes, default=(0.0, "no parameter"))
