@@ -27,7 +27,8 @@ from typing_extensions import override
 from dlconf.errors import NonFiniteError
 
 ADVICE = "Lower params.lr, or look for a log of zero or a division by zero in the model."
-_DISTRIBUTION_ERROR = re.compile(r"Expected parameter (\w+)")
+_DISTRIBUTION_ERROR = re.compile(r"Expected (?:parameter (\w+)|value argument)")
+"""torch.distributions' checks of its parameters and of the values it scores (Real())."""
 SHOWN = 3  # parameter names in a message
 
 
@@ -68,17 +69,13 @@ def diverged(error: BaseException, module: LightningModule, step: int) -> NonFin
             f"is good. {ADVICE}"
         )
     match = _DISTRIBUTION_ERROR.search(str(error))
-    if (
-        not isinstance(error, ValueError)
-        or match is None
-        or "found invalid values" not in str(error)
-    ):
+    if not isinstance(error, ValueError) or match is None or "invalid values" not in str(error):
         return None
     largest, where = _largest(module)
     return NonFiniteError(
-        f"non-finite {match[1]} of the model's distribution at global step {step}: the "
-        f"model's outputs overflowed (its largest parameter is {largest:.3g}, in {where}). "
-        f"Training stopped; the last checkpoint is good. {ADVICE}"
+        f"non-finite outputs of the model at global step {step} (a distribution's "
+        f"{match[1] or 'value'}): its weights grew too large (the largest is {largest:.3g}, "
+        f"in {where}). Training stopped. {ADVICE}"
     )
 
 

@@ -43,7 +43,12 @@ PACKAGES = (
 
 
 def new_run_id() -> str:
-    """A fresh id for a run (and its W&B run): 8 lowercase letters and digits."""
+    """A fresh id for a run (and its W&B run): 8 lowercase letters and digits.
+
+    Under a W&B sweep agent, the agent's ``WANDB_RUN_ID``: W&B ignores any other id there.
+    """
+    if agent_run_id := os.environ.get("WANDB_RUN_ID"):
+        return agent_run_id
     return "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(RUN_ID_LENGTH))
 
 
