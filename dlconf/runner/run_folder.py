@@ -138,17 +138,18 @@ class RunFolder:
         """Make a new, empty run folder; never reuses an existing one."""
         root = experiments_root.expanduser().absolute()
         parent = root / check_name("run.project", project) / check_name("run.name", name)
+        # Checked on the resolved path, before anything is made: a link inside the root
+        # (to another disk, or out of it) must not take the run elsewhere.
+        if not parent.resolve().is_relative_to(root.resolve()):
+            raise ConfigError(
+                f"run folders go inside device.experiments_root={root}, but {parent} "
+                f"leads to {parent.resolve()}: remove the link, or choose another run.name"
+            )
         missing = [p for p in (parent, parent.parent, root) if not p.exists()]
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise storage_error(parent, error) from None
-        if not parent.resolve().is_relative_to(root.resolve()):
-            # A link inside the root that points out of it.
-            raise ConfigError(
-                f"run folders go inside device.experiments_root={root}, but {parent} "
-                f"leads to {parent.resolve()}: remove the link, or choose another run.name"
-            )
         stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         for attempt in range(1000):
             folder = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
