@@ -58,3 +58,9 @@ def should_update_logs(trainer: Trainer) -> bool:
     step; Lightning's own decision is only on its logger connector.
     """
     return bool(trainer._logger_connector.should_update_logs)
+
+
+def uses_distributed_sampler(trainer: Trainer) -> bool:
+    """``Trainer(use_distributed_sampler=...)``, which Lightning keeps only on its accelerator
+    connector: an optimization batching its own data shards it the same way Lightning would."""
+    return bool(trainer._accelerator_connector.use_distributed_sampler)

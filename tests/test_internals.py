@@ -76,3 +76,11 @@ def test_model_checkpoints_own_top_k_step_saves_the_best_by_the_monitored_metric
 def test_lightnings_logger_connector_says_when_it_writes_the_loggers() -> None:
     trainer = Trainer(logger=False, log_every_n_steps=1, enable_progress_bar=False)
     assert isinstance(internals.should_update_logs(trainer), bool)
+
+
+def test_lightnings_accelerator_connector_keeps_use_distributed_sampler() -> None:
+    assert internals.uses_distributed_sampler(Trainer(logger=False)) is True
+    assert (
+        internals.uses_distributed_sampler(Trainer(logger=False, use_distributed_sampler=False))
+        is False
+    )

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from dlconf.data import TRAIN, Batch, DataSplits, Sample
-from dlconf.internals import should_update_logs
+from dlconf.internals import should_update_logs, uses_distributed_sampler
 from dlconf.loading import IndexBatchSampler, TensorBatches, tensors_of
 from dlconf.models.protocols import TrainableModel
 from dlconf.optimization.base import Optimization
@@ -161,8 +161,7 @@ def _shard(trainer: Trainer | None) -> tuple[int, int]:
     if trainer is None:
         return 1, 0
     # The same decision Lightning takes before it puts a DistributedSampler in a DataLoader.
-    connector = getattr(trainer, "_accelerator_connector", None)
-    if not getattr(connector, "use_distributed_sampler", True):
+    if not uses_distributed_sampler(trainer):
         return 1, 0
     kwargs = trainer.distributed_sampler_kwargs
     if not kwargs:
