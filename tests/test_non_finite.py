@@ -45,15 +45,17 @@ def _fit(model: _Model, tmp_path: Path) -> None:
     ).fit(model)
 
 
-def test_a_non_finite_gradient_stops_before_the_update(tmp_path: Path) -> None:
-    model = _Model(bad_from=3)
+def test_weights_made_non_finite_by_a_gradient_never_reach_a_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(NonFiniteError) as error:
-        _fit(model, tmp_path)
+        _fit(_Model(bad_from=3), tmp_path)  # the update of step 3 (global step 3 -> 4)
     assert str(error.value).startswith(
-        "non-finite gradient at global step 3: layer.weight. Training stopped before the update"
+        "non-finite parameters at global step 4: layer.weight (a non-finite gradient was "
+        "applied). Training stopped without saving them; the last checkpoint is good."
     )
-    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
-    assert sorted(p.name for p in tmp_path.glob("*.ckpt"))[-1] == "epoch=0-step=3.ckpt"
+    (last,) = tmp_path.glob("*.ckpt")  # ModelCheckpoint keeps one: the step before
+    assert last.name == "epoch=0-step=3.ckpt"
+    state = torch.load(last, weights_only=True)["state_dict"]
+    assert all(bool(torch.isfinite(value).all()) for value in state.values())
 
 
 def test_a_finite_run_is_left_alone(tmp_path: Path) -> None:
@@ -68,7 +70,8 @@ def test_an_exception_in_a_step_with_non_finite_weights_is_a_diverged_run() -> N
     stop = diverged(RuntimeError("anything"), model, 7)
     assert stop is not None
     assert str(stop).startswith(
-        "non-finite parameters at global step 7: layer.bias (RuntimeError in the step)."
+        "non-finite parameters at global step 7: layer.bias (a non-finite gradient was "
+        "applied; then RuntimeError in the step)."
     )
 
 

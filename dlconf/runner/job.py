@@ -25,6 +25,7 @@ from omegaconf import DictConfig
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
 from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
 from dlconf.durations import EPOCH, GLOBAL_STEP
+from dlconf.errors import NonFiniteLossError
 from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
 from dlconf.runner.build import build
@@ -69,10 +70,11 @@ def _removed_on_failure(folder: RunFolder) -> Generator[None]:
 
 @contextlib.contextmanager
 def _diverged_runs_stop(optimization: Optimization, trainer: Trainer) -> Generator[None]:
-    """An exception in a step that non-finite (or overflowing) weights caused is exit 3."""
+    """A failed step that non-finite (or overflowing) weights caused is exit 3, naming them;
+    a NaN loss with finite weights stays the optimization's own message."""
     try:
         yield
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, NonFiniteLossError) as error:
         stop = diverged(error, optimization, trainer.global_step)
         if stop is None:
             raise
