@@ -287,3 +287,28 @@ def test_a_run_name_that_is_not_one_folder_name_is_refused(
     assert line.startswith(f"error: {message}")
     assert not (tmp_path / "root").exists()
     assert not Path("/etc/My_First_VAE").exists()
+
+
+def test_a_second_ctrl_c_stops_at_once(mnist_root: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    # Steps of a big batch through wide layers: a Ctrl-C lands inside a slow step.
+    slow = ["params.encoder_layers=[1024,1024]", "params.decoder_layers=[1024,1024]"]
+    process = subprocess.Popen(
+        _vae(mnist_root, runs, "train_for=2000 global_steps", "params.batch_size=2048", *slow),
+        cwd=ROOT,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not any(_step_or_0(f) >= 5 for f in RunFolder.all_under(runs)):
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no checkpoint in time"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)  # handled: "stopping after this step"
+    process.send_signal(signal.SIGINT)  # impatient: no waiting for the step to finish
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGINT, stderr[-3000:]
+    (folder,) = RunFolder.all_under(runs)
+    assert 5 <= _step(folder) < 2000  # the last periodic checkpoint is intact
