@@ -22,7 +22,6 @@ import logging
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,9 @@ from dlconf.runner.store import store_experiment
 
 DEVICES_PACKAGE = "devices"
 """The top-level package whose import registers this project's devices."""
-HYDRA_FLAGS = ("multirun", "cfg", "help", "hydra_help", "info", "shell_completion")
+PRINTING_FLAGS = ("help", "hydra_help", "info", "shell_completion")
+"""Flags with which Hydra prints and runs nothing: no config to check."""
+HYDRA_FLAGS = ("multirun", "cfg", *PRINTING_FLAGS)
 """Command-line flags that Hydra's own app handles."""
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,18 @@ def main(experiment: Experiment[Any]) -> None:
         parsed = hydra_args_parser().parse_args(args)
         resume, overrides = split_resume(list(parsed.overrides))
         if any(getattr(parsed, flag) for flag in HYDRA_FLAGS):
-            _hydra_app(config_name, resume, overrides, parsed.multirun)
+            if resume is not None:
+                raise ConfigError("resume continues one run: drop -m (and --cfg, --help, --info)")
+            if not any(getattr(parsed, flag) for flag in PRINTING_FLAGS):
+                check_command_line(config_name, overrides, multirun=bool(parsed.multirun))
+            hydra.main(config_path=None, config_name=config_name, version_base="1.3")(_hydra_job)()
             return
         with initialize(version_base="1.3", config_path=None):
             if resume is None:
                 recorded, run, hydra_node = None, *_compose_new(config_name, overrides)
             else:
                 recorded, run, hydra_node = _compose_resumed(config_name, resume, overrides)
+        configure_log(hydra_node.job_logging, hydra_node.verbose)  # Hydra's job logging
         if rank is not None:
             folder = rank_run(RunFolder.open(rank.run_dir, given_as="hydra.run.dir"))
         elif recorded is not None:
@@ -94,7 +100,7 @@ def main(experiment: Experiment[Any]) -> None:
         else:
             folder = new_run(run, args)
         _as_hydra_run(hydra_node, folder)
-        _train_reporting(run, folder, args)
+        _train_reporting(run, folder)
     except DlconfError as error:
         exit_with(error)
 
@@ -175,14 +181,13 @@ def _as_hydra_run(hydra_node: DictConfig, folder: RunFolder) -> None:
 
     Lightning hands that dir to the DDP ranks it starts (``hydra.run.dir=...``), so they
     find the folder without a protocol of dlconf's own; ``${hydra:...}`` resolves as under
-    ``hydra.main``; logging is Hydra's job logging.
+    ``hydra.main``.
     """
-    hydra_node.run.dir = str(folder.path.absolute())
+    hydra_node.run.dir = str(folder.path)
     HydraConfig.instance().set_config(OmegaConf.create({"hydra": hydra_node}))
-    configure_log(hydra_node.job_logging, hydra_node.verbose)
 
 
-def _train_reporting(run: RunConfig, folder: RunFolder, args: Sequence[str]) -> None:
+def _train_reporting(run: RunConfig, folder: RunFolder) -> None:
     """Train; a stop by signal says how to continue and exits with 128 + the signal."""
     try:
         train(run, folder)
@@ -200,17 +205,8 @@ def _train_reporting(run: RunConfig, folder: RunFolder, args: Sequence[str]) -> 
         sys.exit(128 + signal.SIGINT)
 
 
-def _hydra_app(config_name: str, resume: str | None, overrides: list[str], multirun: bool) -> None:
-    """Hydra's own app: multirun, or printing (config, help, info, completion)."""
-    if resume is not None:
-        raise ConfigError("resume continues one run: drop -m (and --cfg, --help, --info)")
-    if multirun:
-        check_command_line(config_name, overrides, multirun=True)
-    hydra.main(config_path=None, config_name=config_name, version_base="1.3")(_multirun_job)()
-
-
-def _multirun_job(cfg: DictConfig) -> float | None:
-    """Hydra's task function for each job of a multirun: a new run, the same path."""
+def _hydra_job(cfg: DictConfig) -> float | None:
+    """Hydra's task function, for each job of a multirun: a new run, through :func:`train`."""
     try:
         run = RunConfig.check(cfg)
         folder = new_run(run, list(HydraConfig.get().overrides.task))
