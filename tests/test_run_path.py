@@ -312,3 +312,45 @@ def test_a_second_ctrl_c_stops_at_once(mnist_root: Path, tmp_path: Path) -> None
     assert process.returncode == -signal.SIGINT, stderr[-3000:]
     (folder,) = RunFolder.all_under(runs)
     assert 5 <= _step(folder) < 2000  # the last periodic checkpoint is intact
+
+
+def test_two_srun_tasks_as_two_nodes_train_in_one_folder(mnist_root: Path, tmp_path: Path) -> None:
+    # What `srun --nodes=2 --ntasks-per-node=1 python -m experiments.mnist_vae ...` starts:
+    # one process per node, each told its rank by SLURM; here both nodes are this machine.
+    runs = tmp_path / "runs"
+    command = _vae(
+        mnist_root,
+        runs,
+        "train_for=10 global_steps",
+        "device.accelerator=cpu",
+        "device.devices=1",
+        "device.num_nodes=2",
+        "device.strategy=ddp",
+    )
+    slurm = {
+        "SLURM_JOB_ID": "555",
+        "SLURM_STEP_ID": "0",
+        "SLURM_NTASKS": "2",
+        "SLURM_NTASKS_PER_NODE": "1",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODELIST": "localhost",
+        "SLURM_JOB_NAME": "train",
+        "MASTER_PORT": "29561",
+    }
+    tasks = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=_env(**slurm, SLURM_PROCID=str(rank), SLURM_NODEID=str(rank)),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    errors = [task.communicate(timeout=300)[1] for task in tasks]
+    assert [task.returncode for task in tasks] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    assert "Starting with 2 processes" in errors[0]
+    (folder,) = RunFolder.all_under(runs)
+    assert _step(folder) == 10
+    assert len(list(folder.tensorboard_dir.glob("events.out.tfevents.*"))) == 1
+    assert [(e["slurm_job_id"], e["slurm_step_id"]) for e in folder.history()] == [("555", "0")]
