@@ -4,19 +4,18 @@ Compute nodes have no internet, so data sets must already be under ``data_root``
 Lightning reads SLURM's environment itself (ranks, nodes) when the job runs under srun.
 """
 
-from dataclasses import dataclass
-
 from dlconf import Device, register_device
 
-
-@register_device("cluster")
-@dataclass(frozen=True)
-class Cluster(Device):
-    data_root: str = "/ssdstore/datasets"
-    experiments_root: str = "/hddstore/experiments"
-    download_files: bool = False
-    num_workers: int = 16
-    pin_memory: bool = True
-    accelerator: str = "gpu"
-    devices: str = "1"
-    strategy: str = "auto"
+CLUSTER = register_device(
+    "cluster",
+    Device(
+        data_root="/ssdstore/datasets",
+        experiments_root="/hddstore/experiments",
+        download_files=False,
+        num_workers=16,
+        pin_memory=True,
+        accelerator="gpu",
+        devices="1",
+        strategy="auto",
+    ),
+)

@@ -4,15 +4,9 @@ Data under ``./data``, runs under ``./runs``, downloads allowed, whatever accele
 Lightning finds (a GPU if there is one, else the CPU).
 """
 
-from dataclasses import dataclass
-
 from dlconf import Device, register_device
 
-
-@register_device("default")
-@dataclass(frozen=True)
-class Default(Device):
-    data_root: str = "data"
-    experiments_root: str = "runs"
-    download_files: bool = True
-    accelerator: str = "auto"
+DEFAULT = register_device(
+    "default",
+    Device(data_root="data", experiments_root="runs", download_files=True, accelerator="auto"),
+)

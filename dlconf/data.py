@@ -8,7 +8,7 @@ or any other key an experiment needs) and handed to the optimization as one mapp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeAlias, cast
+from typing import Final, Literal, TypeAlias, cast
 
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -22,7 +22,12 @@ Batch: TypeAlias = dict[str, Tensor]
 DataSplits: TypeAlias = Mapping[str, Dataset[Sample]]
 """Named splits of one data set: ``{"train": ..., "valid": ..., "test": ...}``."""
 
-TRAIN, VALID, TEST = "train", "valid", "test"
+Split: TypeAlias = Literal["train", "valid", "test"]
+"""A split name, as evaluations take it (``evaluate_on=[VALID]``)."""
+
+TRAIN: Final = "train"
+VALID: Final = "valid"
+TEST: Final = "test"
 
 DATA: DataSplits = cast(DataSplits, "${data}")
 """The experiment's selected data set (the ``data`` group), for an optimization's ``data``.

@@ -1,28 +1,93 @@
 """Devices: everything that belongs to a machine rather than to an experiment.
 
-A device is a frozen dataclass subclassing :class:`Device`, registered under a name with
-:func:`register_device`. The runner picks one by the ``DEVICE_NAME`` environment variable
-(``device=NAME`` on the command line wins), so the same experiment runs unchanged on a
+A device is a :class:`Device` registered under a name with :func:`register_device`: an
+instance (``register_device("laptop", Device(num_workers=2))``, where a misspelt field is a
+type error) or a subclass adding fields of its own (a subclass is a frozen dataclass by
+construction; a new field whose name is close to one of Device's is refused as a typo).
+The runner picks one by the ``DEVICE_NAME`` environment variable (``device=NAME`` on the
+command line wins), so the same experiment runs unchanged on a
 laptop, a workstation and a cluster node. With no ``DEVICE_NAME``, :data:`DEFAULT_DEVICE`
 runs: data and runs under the working directory, whatever accelerator is there.
 """
 
 from __future__ import annotations
 
+# The isinstance checks below repeat what the annotations say, on purpose: experiment
+# code reaches them whether or not a type checker has read it.
+# pyright: reportUnnecessaryIsInstance=false
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
-from dlconf.errors import UnknownDeviceError, close_matches
+from dlconf.errors import ConfigError, UnknownDeviceError, close_matches
+from dlconf.settings import reporting_init_errors
 
 DEVICE_ENV_VAR = "DEVICE_NAME"
 DEFAULT_DEVICE = "default"
 
+Accelerator: TypeAlias = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu", "xla"]
+"""Lightning's accelerator names."""
+Precision: TypeAlias = Literal[
+    "32-true",
+    "16-mixed",
+    "bf16-mixed",
+    "16-true",
+    "bf16-true",
+    "64-true",
+    "transformer-engine",
+    "transformer-engine-float16",
+    "32",
+    "16",
+    "bf16",
+    "64",
+]
+"""Lightning's precision names (the short ones are its older spellings)."""
 
-@dataclass(frozen=True)
-class Device:
+
+def _refuse_change(self: object, name: str, *value: object) -> None:
+    raise dataclasses.FrozenInstanceError(
+        f"cannot change {type(self).__name__}.{name}: a device stays as it is during a run "
+        f"(set device.{name}=... on the command line instead)"
+    )
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+class _DeviceMeta(type):
+    """Makes every Device subclass a frozen dataclass and refuses look-alike fields."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _DeviceMeta:
+        inherited = {
+            f.name
+            for base in bases
+            if dataclasses.is_dataclass(base)
+            for f in dataclasses.fields(base)
+        }
+        for field_name in namespace.get("__annotations__", {}):
+            near = close_matches(field_name, inherited)
+            if inherited and field_name not in inherited and near:
+                raise ConfigError(
+                    f"device {name} defines a new field '{field_name}'{near}: a misspelt "
+                    "field would leave the real one at its default"
+                )
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        cls = cast(_DeviceMeta, dataclasses.dataclass(frozen=True)(cast(type[Any], cls)))
+        # One guard for every device, set on the root: a subclass's copy is dropped so that
+        # a subclass written the old way, under @dataclass(frozen=True), can be processed
+        # a second time without "Cannot overwrite attribute __setattr__".
+        is_root = not any(isinstance(base, _DeviceMeta) for base in bases)
+        for method in ("__setattr__", "__delattr__"):
+            if is_root:
+                setattr(cls, method, _refuse_change)
+            elif method in cls.__dict__:
+                delattr(cls, method)
+        reporting_init_errors(cls)
+        return cls
+
+
+class Device(metaclass=_DeviceMeta):
     """Paths, data loading and the Trainer's hardware arguments of one machine."""
 
     data_root: str = "data"
@@ -35,7 +100,7 @@ class Device:
     """DataLoader worker processes for data sets read sample by sample."""
     pin_memory: bool = False
     """Pin host memory for faster copies to a GPU."""
-    accelerator: str = "auto"
+    accelerator: Accelerator = "auto"
     """Lightning accelerator: ``cpu``, ``gpu``, ``cuda``, ``mps`` or ``auto``."""
     devices: str = "auto"
     """Lightning devices: a count (``"2"``), a list (``"0,1"``) or ``"auto"``."""
@@ -43,8 +108,11 @@ class Device:
     """Lightning strategy: ``auto``, ``ddp``, ``ddp_spawn``, ..."""
     num_nodes: int = 1
     """Machines taking part in one run (DDP across nodes)."""
-    precision: str = "32-true"
+    precision: Precision = "32-true"
     """Lightning precision: ``32-true``, ``16-mixed``, ``bf16-mixed``, ..."""
+
+    config_key: ClassVar[str] = "device"
+    """Where links to a device point: ``link(Device).num_workers`` is ``${device.num_workers}``."""
 
     def __post_init__(self) -> None:
         if self.num_workers < 0:
@@ -55,24 +123,43 @@ class Device:
             raise ValueError(f"device.num_nodes must be >= 1, got {self.num_nodes}")
 
 
-D = TypeVar("D", bound=type[Device])
+D = TypeVar("D", bound=Device)
+DT = TypeVar("DT", bound=type[Device])
 
-_REGISTRY: dict[str, type[Device]] = {}
+_REGISTRY: dict[str, Device] = {}
 
 
-def register_device(name: str) -> Callable[[D], D]:
-    """Class decorator: make a :class:`Device` subclass selectable as ``name``."""
+@overload
+def register_device(name: str) -> Callable[[DT], DT]: ...
+@overload
+def register_device(name: str, device: D) -> D: ...
+def register_device(name: str, device: Device | None = None) -> Any:
+    """Make a device selectable as ``name``: ``register_device("laptop", Device(...))``.
 
-    def register(cls: D) -> D:
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls!r} must be a dataclass subclassing dlconf.Device")
-        _REGISTRY[name] = cls
+    As a class decorator (``@register_device("laptop")``), registers the class's defaults.
+    """
+    if device is not None:
+        _register(name, device)
+        return device
+
+    def register(cls: DT) -> DT:
+        if not (isinstance(cls, type) and issubclass(cls, Device)):
+            raise ConfigError(
+                f"@register_device({name!r}) decorates a Device subclass, got {cls!r}"
+            )
+        _register(name, cls())
         return cls
 
     return register
 
 
-def registered_devices() -> Mapping[str, type[Device]]:
+def _register(name: str, device: Device) -> None:
+    if not isinstance(device, Device):
+        raise ConfigError(f"register_device({name!r}, ...) takes a Device, got {device!r}")
+    _REGISTRY[name] = device
+
+
+def registered_devices() -> Mapping[str, Device]:
     """Every registered device by name (the embedded default included)."""
     return dict(_REGISTRY)
 
@@ -93,4 +180,4 @@ def check_device_name(name: str, source: str) -> None:
         )
 
 
-register_device(DEFAULT_DEVICE)(Device)
+register_device(DEFAULT_DEVICE, Device())

@@ -155,16 +155,17 @@ def _read_config(folder: Path) -> DictConfig:
 def _device_node(device: str | Device | None) -> DictConfig:
     """This machine's device as a config node, in place of the one the run recorded."""
     _import_devices()  # registers the project's devices, as the command line does
+    # Imported here: the runner's store imports this module's neighbours.
+    from dlconf.runner.store import device_node
+
     if isinstance(device, Device):
-        node: DictConfig = OmegaConf.structured(device)
-        return node
+        return device_node(device)
     if device is None:
         name = selected_device_name()
     else:
         check_device_name(device, source=f"load_run(device={device!r})")
         name = device
-    node = OmegaConf.structured(registered_devices()[name])
-    return node
+    return device_node(registered_devices()[name])
 
 
 # --- the component -------------------------------------------------------------------------

@@ -8,9 +8,23 @@ python -m experiments.mnist_vae -m params.beta=0.01,0.1,1.0      # one run per v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
+from dlconf import (
+    VALID,
+    Checkpoint,
+    Duration,
+    EvalSettings,
+    Evaluate,
+    Experiment,
+    Run,
+    Split,
+    conf,
+    epochs,
+    link,
+    main,
+    minutes,
+)
 from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
 from dlconf.models import VAE
 from experiments.mnist.architectures import MNISTDecoder
@@ -24,37 +38,36 @@ from experiments.mnist.configs import (
 )
 
 
-@dataclass
 class Params(EncoderParams, BatchParams):
     """Every hyper-parameter of the experiment: model, architectures, optimization."""
 
     beta: float = 0.5
     """Weight of the KL regularization (beta-VAE); 1 gives the ELBO."""
     decoder_layers: list[int] = field(default_factory=lambda: [128, 1024])
+    """Hidden layer sizes of the decoder, code to image."""
 
 
-@dataclass
-class ELBOParams:
-    every: str = "1 minute"
+class ELBOParams(EvalSettings):
+    every: Duration = minutes(1)
     n_samples: int = 2048
+    """Examples of each split the ELBO is averaged over (the same ones every time)."""
 
 
-@dataclass
-class ImageParams:
-    every: str = "1 minute"
+class ImageParams(EvalSettings):
+    every: Duration = minutes(1)
     n_samples: int = 10
-    evaluate_on: str = "valid"
+    """Pictures in the grid."""
+    evaluate_on: Split = VALID
 
 
-@dataclass
-class EvalParams:
+class EvalParams(EvalSettings):
     elbo: ELBOParams = field(default_factory=ELBOParams)
     samples: ImageParams = field(default_factory=ImageParams)
     reconstruction: ImageParams = field(default_factory=ImageParams)
 
 
-p = link(Params, "params")
-e = link(EvalParams, "eval_params")
+p = link(Params)
+e = link(EvalParams)
 
 model = conf(VAE)(
     encoder=ENCODER,
@@ -63,36 +76,31 @@ model = conf(VAE)(
     beta=p.beta,
 )
 
-optimization = batch_adam(model)
+elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=e.elbo.n_samples), every=e.elbo.every)
+samples = Evaluate(
+    "Images/Samples",
+    conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
+    every=e.samples.every,
+)
+reconstructions = Evaluate(
+    "Images/Reconstructions",
+    conf(ImageReconstructionEvaluation)(
+        n_pictures=e.reconstruction.n_samples, evaluate_on=e.reconstruction.evaluate_on
+    ),
+    every=e.reconstruction.every,
+)
 
 experiment = Experiment(
     name="mnist_vae",
     params=Params(),
     eval_params=EvalParams(),
     data=MNIST_DATA,
-    default_data="mnist",
-    optimization=optimization,
-    evaluation={
-        "ELBO": Evaluate(
-            conf(ELBOEvaluation)(n_samples=e.elbo.n_samples),
-            every=e.elbo.every,
-        ),
-        "Images/Samples": Evaluate(
-            conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
-            every=e.samples.every,
-        ),
-        "Images/Reconstructions": Evaluate(
-            conf(ImageReconstructionEvaluation)(
-                n_pictures=e.reconstruction.n_samples,
-                evaluate_on=e.reconstruction.evaluate_on,
-            ),
-            every=e.reconstruction.every,
-        ),
-    },
+    optimization=batch_adam(model),
+    evaluation=[elbo, samples, reconstructions],
     seed=42,
     run=Run(project="VAE_experiments", name="My_First_VAE"),
-    train_for="10 epochs",
-    checkpoint=Checkpoint(monitor="ELBO/Validation", mode="max"),
+    train_for=epochs(10),
+    checkpoint=Checkpoint(monitor=elbo.on(VALID)),
 )
 
 if __name__ == "__main__":

@@ -9,9 +9,22 @@ and the evaluations differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import Checkpoint, Evaluate, Experiment, Run, conf, link, main
+from dlconf import (
+    VALID,
+    Checkpoint,
+    Duration,
+    EvalSettings,
+    Evaluate,
+    Experiment,
+    Run,
+    conf,
+    epochs,
+    link,
+    main,
+    minutes,
+)
 from dlconf.evaluation import AccuracyEvaluation
 from dlconf.models import VIB
 from experiments.mnist.architectures import MNISTLatentClassifier
@@ -25,7 +38,6 @@ from experiments.mnist.configs import (
 )
 
 
-@dataclass
 class Params(EncoderParams, BatchParams):
     beta: float = 1e-3
     """Price per nat of information the representation keeps about the input."""
@@ -33,19 +45,18 @@ class Params(EncoderParams, BatchParams):
     """Hidden layers of q(y|z); none gives a linear read-out of z."""
 
 
-@dataclass
-class AccuracyParams:
-    every: str = "1 minute"
+class AccuracyParams(EvalSettings):
+    every: Duration = minutes(1)
     n_samples: int = 2048
+    """Examples of each split the accuracy is measured on (the first ones)."""
 
 
-@dataclass
-class EvalParams:
+class EvalParams(EvalSettings):
     accuracy: AccuracyParams = field(default_factory=AccuracyParams)
 
 
-p = link(Params, "params")
-e = link(EvalParams, "eval_params")
+p = link(Params)
+e = link(EvalParams)
 
 model = conf(VIB)(
     encoder=ENCODER,
@@ -54,25 +65,23 @@ model = conf(VIB)(
     beta=p.beta,
 )
 
-optimization = batch_adam(model)
+accuracy = Evaluate(
+    "Accuracy",
+    conf(AccuracyEvaluation)(n_samples=e.accuracy.n_samples),
+    every=e.accuracy.every,
+)
 
 experiment = Experiment(
     name="mnist_vib",
     params=Params(),
     eval_params=EvalParams(),
     data=MNIST_DATA,
-    default_data="mnist",
-    optimization=optimization,
-    evaluation={
-        "Accuracy": Evaluate(
-            conf(AccuracyEvaluation)(n_samples=e.accuracy.n_samples),
-            every=e.accuracy.every,
-        ),
-    },
+    optimization=batch_adam(model),
+    evaluation=[accuracy],
     seed=42,
     run=Run(project="VIB_experiments", name="My_First_VIB"),
-    train_for="10 epochs",
-    checkpoint=Checkpoint(monitor="Accuracy/Validation", mode="max"),
+    train_for=epochs(10),
+    checkpoint=Checkpoint(monitor=accuracy.on(VALID)),
 )
 
 if __name__ == "__main__":

@@ -7,21 +7,21 @@ python -m sweeps.mnist_vae --local 10 data=synthetic   # ten trials here, no W&B
 
 from __future__ import annotations
 
-from dlconf import link
-from dlconf.sweeps import LogUniform, Metric, Sweep, Values, main, vary
-from experiments.mnist_vae import Params, experiment
+from dlconf import VALID, epochs, link
+from dlconf.sweeps import LogUniform, Sweep, Values, main, vary
+from experiments.mnist_vae import Params, elbo, experiment
 
-p = link(Params, "params")
+p = link(Params)
 
 sweep = Sweep(
     experiment=experiment,
     method="bayes",
-    metric=Metric("ELBO/Validation", goal="maximize"),
+    metric=elbo.on(VALID),
     parameters=[
         vary(p.beta).over(LogUniform(min=-20, max=2)),  # e^-20 to e^2, as the seed
         vary(p.batch_size).over(Values([64, 128])),
     ],
-    train_for="10 epochs",
+    train_for=epochs(10),
 )
 
 if __name__ == "__main__":

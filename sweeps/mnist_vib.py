@@ -6,22 +6,22 @@ python -m sweeps.mnist_vib --local 6 data=synthetic
 
 from __future__ import annotations
 
-from dlconf import link
-from dlconf.sweeps import IntUniform, LogUniformValues, Metric, Sweep, Values, main, vary
-from experiments.mnist_vib import Params, experiment
+from dlconf import VALID, epochs, link
+from dlconf.sweeps import IntUniform, LogUniformValues, Sweep, Values, main, vary
+from experiments.mnist_vib import Params, accuracy, experiment
 
-p = link(Params, "params")
+p = link(Params)
 
 sweep = Sweep(
     experiment=experiment,
     method="random",
-    metric=Metric("Accuracy/Validation", goal="maximize"),
+    metric=accuracy.on(VALID),
     parameters=[
         vary(p.beta).over(LogUniformValues(min=1e-6, max=1.0)),
         vary(p.z_dim).over(IntUniform(min=2, max=64)),
         vary(p.classifier_layers).over(Values([[], [128]])),
     ],
-    train_for="5 epochs",
+    train_for=epochs(5),
 )
 
 if __name__ == "__main__":

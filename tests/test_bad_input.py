@@ -44,7 +44,7 @@ def config_name() -> str:
         (["train_for=30 minuts"], "train_for='30 minuts' has an unknown unit 'minuts'"),
         (["train_for=forever"], "train_for='forever' is not a duration"),
         (["eval_params.elbo.every=1 minuts"], "eval_params.elbo.every='1 minuts'"),
-        (["checkpoint.mode=best"], "checkpoint.mode must be 'min' or 'max'"),
+        (["checkpoint.mode=best"], "checkpoint.mode='best' is not one of: 'max', 'min'"),
         (["params.beta=0.1,1.0"], "add -m to run one job per value"),
         (["params.beta=[0.1"], "cannot parse the override 'params.beta=[0.1'"),
         (["+params.beta=0.1"], "drop the '+'"),

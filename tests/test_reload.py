@@ -7,6 +7,7 @@ is trained once; the tests reload from its folder in-process as another machine 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -23,7 +24,7 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import Tensor
 
-from devices.laptop import Laptop
+from devices.laptop import LAPTOP
 from dlconf import ConfigError, DatasetNotFoundError, UnknownDeviceError, load_run
 from dlconf.evaluation import ImageReconstructionEvaluation
 from dlconf.models import VAE
@@ -108,7 +109,7 @@ def test_the_model_reloaded_on_another_device_reconstructs_as_the_run_did_at_its
     run_dir: Path, mnist_root: Path
 ) -> None:
     recorded = OmegaConf.load(run_dir / "config.yaml")
-    assert OmegaConf.select(recorded, "device.data_root") == str(mnist_root) != Laptop.data_root
+    assert OmegaConf.select(recorded, "device.data_root") == str(mnist_root) != LAPTOP.data_root
 
     model = load_run(run_dir, device="laptop")
 
@@ -179,7 +180,9 @@ def test_the_whole_optimization_reloads_with_its_counters_and_this_machines_data
     here.symlink_to(mnist_root, target_is_directory=True)
 
     optimization = load_run(
-        run_dir, "optimization", device=Laptop(data_root=str(here), download_files=False)
+        run_dir,
+        "optimization",
+        device=dataclasses.replace(LAPTOP, data_root=str(here), download_files=False),
     )
 
     assert isinstance(optimization, AdamBatchOptimization)
@@ -196,7 +199,9 @@ def test_the_data_is_read_from_this_machines_data_root_not_the_recorded_one(
     elsewhere = tmp_path / "no_data_here"
     with pytest.raises(DatasetNotFoundError, match=re.escape(f"not found in {elsewhere}/MNIST")):
         load_run(
-            run_dir, "optimization", device=Laptop(data_root=str(elsewhere), download_files=False)
+            run_dir,
+            "optimization",
+            device=dataclasses.replace(LAPTOP, data_root=str(elsewhere), download_files=False),
         )
 
 

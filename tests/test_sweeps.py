@@ -15,12 +15,11 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from dlconf import ConfigError, link
+from dlconf import TRAIN, ConfigError, Metric, counted, link, train_loss
 from dlconf.sweeps import (
     Constant,
     IntUniform,
     LogUniform,
-    Metric,
     Parameter,
     Uniform,
     Values,
@@ -30,7 +29,7 @@ from dlconf.sweeps import (
 from dlconf.sweeps.check import check_sweep
 from dlconf.sweeps.definition import key_of
 from dlconf.sweeps.engine import ENGINE_MODULE, Finished, engine, next_values, schema_violations
-from experiments.mnist_vae import EvalParams
+from experiments.mnist_vae import EvalParams, elbo
 from sweeps.mnist_vae import sweep as vae_sweep
 from sweeps.mnist_vib import sweep as vib_sweep
 from tests.conftest import ROOT
@@ -104,11 +103,11 @@ def test_parameters_are_named_through_typed_links() -> None:
             "params.bta (LogUniform): unknown key 'params.bta' (did you mean 'params.beta'?)",
         ),
         (
-            {"metric": Metric("ELBO/Valid", goal="maximize")},
+            {"metric": Metric("ELBO/Valid", "maximize", "ELBO")},
             "metric 'ELBO/Valid' is not logged by mnist_vae (did you mean 'ELBO/Validation'",
         ),
         (
-            {"metric": Metric("Accuracy/Validation", goal="maximize")},
+            {"metric": Metric("Accuracy/Validation", "maximize", "Accuracy")},
             "metric 'Accuracy/Validation' is not logged by mnist_vae",
         ),
         (
@@ -132,7 +131,10 @@ def test_parameters_are_named_through_typed_links() -> None:
             {"parameters": [Parameter("params.beta", Uniform(min=2, max=1))]},
             "W&B refuses the sweep config: params.beta: min 2 is not less than max 1",
         ),
-        ({"train_for": "10 epoks"}, "train_for: train_for='10 epoks' has an unknown unit 'epoks'"),
+        (
+            {"train_for": counted(5, "generator_step")},
+            "train_for: train_for='5 generator_steps' has an unknown unit 'generator_steps'",
+        ),
         ({"parameters": []}, "sweep 'mnist_vae' varies no parameter"),
     ],
 )
@@ -146,10 +148,12 @@ def test_a_sweep_the_experiment_cannot_run_is_refused(
 
 
 def test_metrics_follow_from_the_evaluations() -> None:
-    check_sweep(dataclasses.replace(vae_sweep, metric=Metric("Train/regularization", "minimize")))
-    check_sweep(dataclasses.replace(vae_sweep, metric=Metric("ELBO/Train", "maximize")))
+    check_sweep(dataclasses.replace(vae_sweep, metric=train_loss("regularization")))
+    check_sweep(dataclasses.replace(vae_sweep, metric=elbo.on(TRAIN)))
     with pytest.raises(ConfigError, match="it logs: ELBO/Train, ELBO/Validation, "):
-        check_sweep(dataclasses.replace(vae_sweep, metric=Metric("Images/Samples", "maximize")))
+        check_sweep(
+            dataclasses.replace(vae_sweep, metric=Metric("Images/Samples", "maximize", None))
+        )
 
 
 def test_a_repeated_parameter_is_refused_at_definition() -> None:

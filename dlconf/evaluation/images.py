@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from dlconf.data import VALID
+from dlconf.data import VALID, Split
 from dlconf.evaluation.base import Evaluation
 from dlconf.evaluation.entries import ImageEntry
 from dlconf.evaluation.support import check_count, first_batches, missing_ability
@@ -25,6 +25,9 @@ class ImageSampleEvaluation(Evaluation):
     Args:
         n_pictures: how many samples to draw and show side by side.
     """
+
+    ability = GenerativeModel
+    ability_method = "sample(sample_shape)"
 
     def __init__(self, n_pictures: int = 10) -> None:
         check_count("ImageSampleEvaluation", "n_pictures", n_pictures)
@@ -49,7 +52,10 @@ class ImageReconstructionEvaluation(Evaluation):
         evaluate_on: the split to take them from, e.g. ``"valid"``.
     """
 
-    def __init__(self, n_pictures: int = 10, evaluate_on: str = VALID) -> None:
+    ability = ReconstructingModel
+    ability_method = "reconstruct(x)"
+
+    def __init__(self, n_pictures: int = 10, evaluate_on: Split = VALID) -> None:
         check_count("ImageReconstructionEvaluation", "n_pictures", n_pictures)
         if not evaluate_on:
             raise ValueError(

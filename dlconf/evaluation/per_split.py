@@ -9,19 +9,18 @@ per-example value, and reports one number per split: ``<name>/Train``, ``<name>/
 # inherited __init__'s annotations in the subclass's module, where `Sequence` is unknown.
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import ClassVar, Generic, TypeVar, cast
 
 import torch
 from torch import Tensor
 
-from dlconf.data import TRAIN, VALID, Batch
+from dlconf.data import TRAIN, VALID, Batch, Split
 from dlconf.evaluation.base import Evaluation
 from dlconf.evaluation.entries import ScalarsEntry
 from dlconf.evaluation.support import (
     check_count,
     check_splits,
     first_batches,
-    missing_ability,
     split_label,
 )
 from dlconf.optimization.base import Optimization
@@ -38,15 +37,13 @@ class PerSplitMean(Evaluation, Generic[M]):
         batch_size: examples per forward pass; memory, not the result, depends on it.
     """
 
-    ability: ClassVar[type[Any]]
-    """The protocol the model must implement (runtime-checkable)."""
-    ability_method: ClassVar[str]
-    """How the missing method reads in an error message, e.g. ``"elbo(x)"``."""
+    higher_is_better: ClassVar[bool] = True
+    """Whether a larger mean is better (ELBO, accuracy); a metric of it is maximized then."""
 
     def __init__(
         self,
         n_samples: int = 2048,
-        evaluate_on: Sequence[str] = (TRAIN, VALID),
+        evaluate_on: Sequence[Split] = (TRAIN, VALID),
         batch_size: int = 512,
     ) -> None:
         name = type(self).__name__
@@ -62,10 +59,9 @@ class PerSplitMean(Evaluation, Generic[M]):
 
     def evaluate(self, optimization: Optimization) -> ScalarsEntry:
         model = optimization.model
-        if not isinstance(model, self.ability):
-            raise missing_ability(
-                type(self).__name__, model, self.ability.__name__, self.ability_method
-            )
+        problem = self.missing_ability(model)
+        if problem is not None:
+            raise TypeError(problem)
         return ScalarsEntry(
             {
                 split_label(split): self._mean(cast(M, model), optimization, split)

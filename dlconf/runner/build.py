@@ -11,15 +11,15 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra_zen import instantiate
-from hydra_zen.third_party.pydantic import pydantic_parser
 
 from dlconf.errors import ConfigError, DlconfError
+from dlconf.runner.strict_parser import strict_parser
 
 
 def build(node: Any, where: str, **kwargs: Any) -> Any:
     """Instantiate ``node``, checking constructor annotations; user errors become ConfigError."""
     try:
-        return instantiate(node, _convert_="all", _target_wrapper_=pydantic_parser, **kwargs)
+        return instantiate(node, _convert_="all", _target_wrapper_=strict_parser, **kwargs)
     except InstantiationException as error:
         cause = error.__cause__
         if isinstance(cause, DlconfError):

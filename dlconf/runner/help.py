@@ -43,5 +43,6 @@ def _field_lines(instance: Any, path: str) -> list[str]:
         if dataclasses.is_dataclass(value):
             lines += _field_lines(value, f"{path}.{field.name}")
         else:
-            lines.append(f"  {path}.{field.name}={value!r}")
+            shown = str(value) if isinstance(value, str) else value  # a Duration reads as text
+            lines.append(f"  {path}.{field.name}={shown!r}")
     return lines

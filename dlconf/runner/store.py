@@ -9,18 +9,22 @@ Everything stored is a structured config: overrides are checked against field ty
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, cast
+from dataclasses import dataclass
+from typing import Any, Literal, Optional, cast
 
 from hydra.core.config_store import ConfigStore
 from hydra_zen import ZenField, builds, make_config
+from hydra_zen.errors import HydraZenException
 from lightning.pytorch import Trainer
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from dlconf.devices import registered_devices, selected_device_name
+from dlconf.devices import Device, registered_devices, selected_device_name
 from dlconf.errors import ConfigError
-from dlconf.experiment import Experiment
+from dlconf.experiment import Checkpoint, Experiment
 from dlconf.runner.help import help_template
 from dlconf.runner.loggers import LOGGER_OPTIONS, default_logger
+from dlconf.runner.schema import storable, value_problems
 
 TrainerConf = builds(
     Trainer,
@@ -53,21 +57,46 @@ HYDRA_SETTINGS: dict[str, Any] = {
 }
 
 
-def store_experiment(experiment: Experiment[Any]) -> str:
+@dataclass
+class StoredCheckpoint:
+    """``checkpoint`` as the config holds it: the metric's name and Lightning's mode."""
+
+    monitor: str | None = None
+    mode: Literal["max", "min"] = "max"
+    save_last: bool = True
+    every: str = "15 minutes"
+
+
+def stored_checkpoint(checkpoint: Checkpoint) -> StoredCheckpoint:
+    monitor = checkpoint.monitor
+    return StoredCheckpoint(
+        monitor=None if monitor is None else str(monitor),
+        mode="max" if monitor is None else monitor.mode,
+        save_last=checkpoint.save_last,
+        every=str(checkpoint.every),
+    )
+
+
+def store_experiment(experiment: Experiment[Any, Any]) -> str:
     """Store ``experiment`` and its groups; returns the primary config's name."""
     _check_experiment(experiment)
-    store = ConfigStore.instance()
-    for name, splits in experiment.data.items():
-        store.store(group="data", name=name, node=dict(splits))
-    for name, device in registered_devices().items():
-        store.store(group="device", name=name, node=_overridable(device))
-    for name, logger in LOGGER_OPTIONS.items():
-        store.store(group="logger", name=name, node=logger)
-    store.store(name=experiment.name, node=primary_config(experiment))
+    try:
+        store = ConfigStore.instance()
+        for name, splits in experiment.data.items():
+            store.store(group="data", name=name, node=dict(splits))
+        for name, device in registered_devices().items():
+            store.store(group="device", name=name, node=device_node(device))
+        for name, logger in LOGGER_OPTIONS.items():
+            store.store(group="logger", name=name, node=logger)
+        store.store(name=experiment.name, node=primary_config(experiment))
+    except (OmegaConfBaseException, HydraZenException) as error:
+        # A value no config can hold (an object built in the module, a lambda...).
+        first = str(error).strip().splitlines()[0]
+        raise ConfigError(f"experiment {experiment.name!r} cannot be stored: {first}") from None
     return experiment.name
 
 
-def primary_config(experiment: Experiment[Any]) -> Any:
+def primary_config(experiment: Experiment[Any, Any]) -> Any:
     hydra = dict(
         HYDRA_SETTINGS, help={"app_name": experiment.name, "template": help_template(experiment)}
     )
@@ -79,27 +108,30 @@ def primary_config(experiment: Experiment[Any]) -> Any:
             {"logger": default_logger()},
             {"override hydra/job_logging": "stdout"},
         ],
-        seed=experiment.seed,
-        run=experiment.run,
-        params=experiment.params,
-        eval_params=experiment.eval_params,
-        train_for=ZenField(hint=Optional[str], default=experiment.train_for),  # noqa: UP045
+        seed=ZenField(hint=int, default=experiment.seed),
+        run=storable(experiment.run),
+        params=storable(experiment.params),
+        eval_params=storable(experiment.eval_params),
+        train_for=ZenField(
+            hint=Optional[str],  # noqa: UP045
+            default=None if experiment.train_for is None else str(experiment.train_for),
+        ),
         data=None,
         device=None,
         logger=None,
         optimization=experiment.optimization,
         evaluation=_evaluation_node(experiment),
-        checkpoint=experiment.checkpoint,
+        checkpoint=storable(stored_checkpoint(experiment.checkpoint)),
         trainer=_trainer_node(experiment.trainer),
         callbacks=cast(Any, dict(experiment.callbacks)),
         hydra=hydra,
     )
 
 
-def _evaluation_node(experiment: Experiment[Any]) -> Any:
+def _evaluation_node(experiment: Experiment[Any, Any]) -> Any:
     return {
-        name: {"every": evaluate.every, "evaluation": evaluate.evaluation}
-        for name, evaluate in experiment.evaluation.items()
+        evaluate.name: {"every": str(evaluate.every), "evaluation": evaluate.evaluation}
+        for evaluate in experiment.evaluation
     }
 
 
@@ -119,19 +151,27 @@ def _trainer_node(trainer: Any) -> Any:
     return TrainerConf(**changed)
 
 
-def _overridable(device: type[Any]) -> DictConfig:
+def device_node(device: Device) -> DictConfig:
+    """``device`` as a typed config node that the command line can change."""
     # Devices are frozen dataclasses (a device never changes during a run), but OmegaConf
     # would then refuse `device.num_workers=0` on the command line; the node stays typed.
-    node: DictConfig = OmegaConf.structured(device)
+    node: DictConfig = OmegaConf.structured(storable(device))
     OmegaConf.set_readonly(node, False)
     return node
 
 
-def _check_experiment(experiment: Experiment[Any]) -> None:
-    if experiment.default_data not in experiment.data:
-        raise ConfigError(
-            f"experiment {experiment.name!r}: default_data={experiment.default_data!r} is not "
-            f"one of its data sets: {', '.join(experiment.data)}"
-        )
-    if not dataclasses.is_dataclass(experiment.params):
-        raise ConfigError(f"experiment {experiment.name!r}: params must be a dataclass instance")
+def _check_experiment(experiment: Experiment[Any, Any]) -> None:
+    # Values OmegaConf would coerce (`z_dim="64"`, `save_last="yes"`) or that no type
+    # checker saw (an experiment without annotations in its editor).
+    problems = [
+        *value_problems(experiment.params, "params"),
+        *value_problems(experiment.eval_params, "eval_params"),
+        *value_problems(experiment.run, "run"),
+        *value_problems(experiment.checkpoint, "checkpoint"),
+    ]
+    for name, device in registered_devices().items():
+        problems += [
+            p.replace("device.", f"device {name!r}: ", 1) for p in value_problems(device, "device")
+        ]
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -15,8 +15,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from dlconf.durations import Duration, parse_duration
-from dlconf.errors import ConfigError, DurationError
+from dlconf.errors import ConfigError, DlconfError, DurationError
+from dlconf.evaluation.logged import logged_scalars
 from dlconf.optimization.base import Optimization
+from dlconf.runner.links import link_type_problems
+from dlconf.runner.schema import field_problems
 
 TYPED_SECTIONS = ("params", "eval_params", "device", "checkpoint", "run")
 
@@ -37,9 +40,9 @@ def validate(cfg: DictConfig) -> ValidConfig:
         OmegaConf.resolve(OmegaConf.create(OmegaConf.to_container(cfg, resolve=False)))
     except OmegaConfBaseException as error:
         problems.append(_first_line(error))
-    for section in TYPED_SECTIONS:
-        problems += _check_section(cfg, section)
     counters = _counter_names(cfg, problems)
+    for section in TYPED_SECTIONS:
+        problems += _check_section(cfg, section, counters)
     train_for = _duration(cfg, "train_for", counters, problems)
     every = {
         name: _duration(
@@ -48,31 +51,53 @@ def validate(cfg: DictConfig) -> ValidConfig:
         for name in cfg.evaluation
     }
     checkpoint_every = _duration(cfg.checkpoint, "every", (), problems, "checkpoint.every")
+    problems += _monitor_problems(cfg)
+    problems += link_type_problems(cfg)
     if train_for is None and _unbounded(cfg):
         problems.append(
             "nothing stops training: set train_for (e.g. train_for='10 epochs') "
             "or trainer.max_epochs / trainer.max_steps"
         )
     if problems:
-        raise ConfigError("\n".join(problems))
+        # A bad eval_params value is found twice: as itself and where an evaluation links it.
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
     assert checkpoint_every is not None  # `every` is a str field: parsed or a problem
     return ValidConfig(
         train_for, {k: v for k, v in every.items() if v is not None}, checkpoint_every
     )
 
 
-def _check_section(cfg: DictConfig, section: str) -> list[str]:
+def _check_section(cfg: DictConfig, section: str, counters: tuple[str, ...]) -> list[str]:
     node = cfg.get(section)
-    if not isinstance(node, DictConfig) or OmegaConf.get_type(node) in (dict, None):
+    schema = OmegaConf.get_type(node) if isinstance(node, DictConfig) else None
+    if not isinstance(node, DictConfig) or schema in (dict, None):
         return []
+    assert isinstance(schema, type)
     try:
+        # Literal choices, durations and finite numbers first: __post_init__ checks may
+        # compare the very values these find wrong.
+        problems = field_problems(node, schema, section, counters)
+        if problems:
+            return problems
         OmegaConf.to_object(node)  # runs the dataclass's __post_init__ checks
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, DlconfError) as error:
         message = str(error)
         return [message if message.startswith(section) else f"{section}: {message}"]
     except OmegaConfBaseException as error:
         return [_first_line(error)]
     return []
+
+
+def _monitor_problems(cfg: DictConfig) -> list[str]:
+    """A checkpoint monitor that nothing logs would silently keep no best checkpoint."""
+    try:
+        monitor = OmegaConf.select(cfg, "checkpoint.monitor")
+        scalars = logged_scalars(cfg)
+    except OmegaConfBaseException:
+        return []  # reported by the interpolation check above
+    if not monitor or monitor in scalars:
+        return []
+    return ["checkpoint.monitor: " + scalars.unknown(str(monitor), "this experiment")]
 
 
 def _counter_names(cfg: DictConfig, problems: list[str]) -> tuple[str, ...]:

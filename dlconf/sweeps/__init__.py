@@ -8,7 +8,7 @@ on this machine with W&B's own search engine.
 """
 
 from dlconf.sweeps.cli import main
-from dlconf.sweeps.definition import Metric, Parameter, Sweep, vary
+from dlconf.sweeps.definition import Parameter, Sweep, vary
 from dlconf.sweeps.distributions import (
     Beta,
     Constant,
@@ -35,7 +35,6 @@ __all__ = [
     "LogNormal",
     "LogUniform",
     "LogUniformValues",
-    "Metric",
     "Normal",
     "Parameter",
     "QLogUniformValues",

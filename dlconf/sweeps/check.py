@@ -5,7 +5,7 @@
 - each representative value (bounds and middle, every listed value) passes the
   experiment's own command-line check as the override an agent would pass, so a
   ``params.batch_size=0`` that ``__post_init__`` refuses is found now, not in run 37;
-- the metric is one the experiment logs (see :mod:`dlconf.sweeps.metrics`);
+- the metric is one the experiment logs (see :mod:`dlconf.evaluation.logged`);
 - W&B's own validator accepts the sweep config.
 """
 
@@ -19,13 +19,13 @@ from omegaconf import DictConfig
 from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
 from dlconf.errors import ConfigError
+from dlconf.evaluation.logged import logged_scalars
 from dlconf.runner.agent_guard import override_problem
 from dlconf.runner.cli import _import_devices, check_command_line, compose_or_explain
 from dlconf.runner.store import store_experiment
 from dlconf.sweeps.definition import Parameter, Sweep
 from dlconf.sweeps.distributions import Constant
 from dlconf.sweeps.engine import schema_violations
-from dlconf.sweeps.metrics import logged_scalars
 
 
 def check_sweep(sweep: Sweep, base_overrides: Sequence[str] = ()) -> DictConfig:

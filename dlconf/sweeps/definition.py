@@ -4,16 +4,16 @@ Parameters are named through the experiment's own typed links, so a misspelt ``p
 type error, and bound to a distribution in two steps so the checker compares the field's
 type with what the distribution samples::
 
-    p = link(Params, "params")
+    p = link(Params)
     sweep = Sweep(
         experiment=experiment,
         method="bayes",
-        metric=Metric("ELBO/Validation", goal="maximize"),
+        metric=elbo.on(VALID),               # the metric comes from the experiment's evaluation
         parameters=[
             vary(p.beta).over(LogUniform(min=-20, max=2)),
             vary(p.batch_size).over(Values([64, 128])),   # Uniform(...) here: a type error
         ],
-        train_for="10 epochs",
+        train_for=epochs(10),
     )
 
 :meth:`Sweep.to_wandb` is the equivalent W&B sweep config: its command is the one an agent
@@ -22,6 +22,9 @@ runs, ``python -m experiments.<name> params.beta=... params.batch_size=...``.
 
 from __future__ import annotations
 
+# The isinstance checks below repeat what the annotations say, on purpose: experiment
+# code reaches them whether or not a type checker has read it.
+# pyright: reportUnnecessaryIsInstance=false
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +32,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 from omegaconf import OmegaConf
 
+from dlconf.durations import Duration
 from dlconf.errors import ConfigError
-from dlconf.experiment import Experiment
+from dlconf.experiment import Experiment, Metric
 from dlconf.sweeps.distributions import Constant, Distribution
 
 F = TypeVar("F")
@@ -39,17 +43,8 @@ EXPERIMENTS_PACKAGE = "experiments"
 """Where ``python -m experiments.<experiment.name>`` finds an experiment's module."""
 
 Method = Literal["grid", "random", "bayes"]
-Goal = Literal["minimize", "maximize"]
 
 _LINK = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
-
-
-@dataclass(frozen=True)
-class Metric:
-    """The logged scalar the sweep optimizes, e.g. ``Metric("ELBO/Validation", "maximize")``."""
-
-    name: str
-    goal: Goal
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,7 @@ def key_of(link: object) -> str:
     match = _LINK.fullmatch(link) if isinstance(link, str) else None
     if match is None:
         raise ConfigError(
-            f"vary() takes a typed link such as p.beta (p = link(Params, 'params')), got {link!r}"
+            f"vary() takes a typed link such as p.beta (p = link(Params)), got {link!r}"
         )
     return match.group(1)
 
@@ -102,13 +97,14 @@ def key_of(link: object) -> str:
 class Sweep:
     """A W&B sweep over one experiment; ``python -m sweeps.<name>`` checks and creates it."""
 
-    experiment: Experiment[Any]
+    experiment: Experiment[Any, Any]
     method: Method
     """W&B's search: ``grid`` (every combination of listed values), ``random``, ``bayes``."""
     metric: Metric
+    """The metric to optimize, from one of the experiment's evaluations: ``elbo.on(VALID)``."""
     parameters: Sequence[Parameter]
-    train_for: str | None = None
-    """How long every run trains (``"10 epochs"``); None keeps the experiment's own."""
+    train_for: Duration | None = None
+    """How long every run trains (``epochs(10)``); None keeps the experiment's own."""
     name: str | None = None
     """The sweep's name in W&B; defaults to the experiment's name."""
     description: str | None = None
@@ -122,6 +118,15 @@ class Sweep:
     """The module an agent runs; defaults to ``experiments.<experiment.name>``."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.metric, Metric):
+            raise ConfigError(
+                f"Sweep(metric={self.metric!r}) takes a metric from one of the experiment's "
+                "evaluations, e.g. metric=elbo.on(VALID)"
+            )
+        if self.train_for is not None and not isinstance(self.train_for, Duration):
+            raise ConfigError(
+                f"Sweep(train_for={self.train_for!r}) takes a duration such as epochs(10)"
+            )
         keys = tuple(parameter.key for parameter in self.all_parameters)
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
@@ -131,7 +136,9 @@ class Sweep:
     def all_parameters(self) -> tuple[Parameter, ...]:
         """The swept parameters, and ``train_for`` as a constant when it is set."""
         fixed = (
-            () if self.train_for is None else (Parameter("train_for", Constant(self.train_for)),)
+            ()
+            if self.train_for is None
+            else (Parameter("train_for", Constant(str(self.train_for))),)
         )
         return (*self.parameters, *fixed)
 

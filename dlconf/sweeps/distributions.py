@@ -2,7 +2,7 @@
 
 Each class is one of W&B's parameter kinds, named as W&B names it (``uniform`` is
 :class:`Uniform`, ``int_uniform`` is :class:`IntUniform`, a list of ``values`` is
-:class:`Values`...). ``Distribution[S]`` samples values of type ``S``, and it is covariant:
+:class:`Values`...). ``Distribution[Sampled]`` samples values of type ``Sampled``, and it is covariant:
 an ``IntUniform`` (``Distribution[int]``) may sweep a ``float`` field, but a ``Uniform``
 (``Distribution[float]``) on an ``int`` field is a type error where :func:`~dlconf.sweeps.vary`
 binds it, because W&B would send ``params.batch_size=144.37``.
@@ -20,13 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-S = TypeVar("S", covariant=True)
+# Named for the message a checker prints when a float distribution meets an int field:
+# 'Type parameter "Sampled@Distribution" is covariant, but "float" is not a subtype of "int"'.
+Sampled = TypeVar("Sampled", covariant=True)
 
 Kind = Literal["int", "float"]
 
 
-class Distribution(ABC, Generic[S]):
-    """Draws values of type ``S`` for one sweep parameter."""
+class Distribution(ABC, Generic[Sampled]):
+    """Draws values of type ``Sampled`` for one sweep parameter."""
 
     kind: ClassVar[Kind | None] = None
     """``"float"`` for distributions that sample any real number (W&B sends floats even when
@@ -37,31 +39,31 @@ class Distribution(ABC, Generic[S]):
         """This parameter's entry in a W&B sweep config."""
 
     @abstractmethod
-    def representatives(self) -> tuple[S, ...]:
+    def representatives(self) -> tuple[Sampled, ...]:
         """Values this distribution can produce: bounds and a middle, or every listed value."""
 
 
 @dataclass(frozen=True)
-class Constant(Distribution[S]):
+class Constant(Distribution[Sampled]):
     """W&B's ``value``: the same value in every run (e.g. a fixed ``train_for``)."""
 
-    value: S
+    value: Sampled
 
     def to_wandb(self) -> dict[str, Any]:
         return {"value": self.value}
 
-    def representatives(self) -> tuple[S, ...]:
+    def representatives(self) -> tuple[Sampled, ...]:
         return (self.value,)
 
 
 @dataclass(frozen=True)
-class Values(Distribution[S]):
+class Values(Distribution[Sampled]):
     """W&B's ``values`` (``categorical``): one of the listed values, with optional weights.
 
     ``probabilities`` gives W&B's ``categorical_w_probabilities``; they must sum to 1.
     """
 
-    values: Sequence[S]
+    values: Sequence[Sampled]
     probabilities: Sequence[float] | None = None
 
     def to_wandb(self) -> dict[str, Any]:
@@ -69,7 +71,7 @@ class Values(Distribution[S]):
             return {"values": list(self.values)}
         return {"values": list(self.values), "probabilities": list(self.probabilities)}
 
-    def representatives(self) -> tuple[S, ...]:
+    def representatives(self) -> tuple[Sampled, ...]:
         return tuple(self.values)
 
 

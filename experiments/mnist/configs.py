@@ -6,9 +6,9 @@ experiments use these same objects: an encoder change here changes both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from dlconf import DATA, DataSplits, Device, conf, link
+from dlconf import DATA, DataSplits, Device, HyperParams, conf, link
 from dlconf.models import TrainableModel
 from dlconf.optimization import AdamBatchOptimization
 from experiments.mnist.architectures import DiagonalNormalPrior, MNISTEncoder
@@ -16,8 +16,7 @@ from experiments.mnist.data import MNIST
 from experiments.mnist.synthetic import SyntheticDigits
 
 
-@dataclass
-class EncoderParams:
+class EncoderParams(HyperParams):
     """The hyper-parameters of the shared encoder and prior; experiments' params extend it."""
 
     z_dim: int = 64
@@ -36,8 +35,7 @@ class EncoderParams:
         _next_post_init(super())
 
 
-@dataclass
-class BatchParams:
+class BatchParams(HyperParams):
     """The optimization's hyper-parameters."""
 
     lr: float = 1e-3
@@ -62,9 +60,9 @@ def _next_post_init(parent: object) -> None:
         post_init()
 
 
-p = link(EncoderParams, "params")
-b = link(BatchParams, "params")
-d = link(Device, "device")
+p = link(EncoderParams)
+b = link(BatchParams)
+d = link(Device)
 
 ENCODER = conf(MNISTEncoder)(z_dim=p.z_dim, layers=p.encoder_layers)
 PRIOR = conf(DiagonalNormalPrior)(z_dim=p.z_dim)

@@ -1,4 +1,4 @@
 from dlconf import Evaluate, conf
 from dlconf.evaluation import ELBOEvaluation
 
-elbo = Evaluate(conf(ELBOEvaluation)(n_samples=64), every=5)  # expect-error
+elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=64), every=5)  # expect-error

@@ -8,7 +8,6 @@ An experiment does not list its metrics; they follow from what it is made of:
   images and plots log no scalar. Each evaluation also logs ``EvaluationTime/N``.
 - training logs ``Train/<component>`` for every loss component the model returns;
   ``Train/loss`` always exists, the other components are known only to the model.
-- ``checkpoint.monitor`` names a scalar the experiment promises to log.
 
 Names that can only be known at run time (other loss components, the keys of an evaluation
 without ``evaluate_on``) are accepted by their prefix.
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.utils import get_class
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from dlconf.errors import close_matches
@@ -78,9 +77,6 @@ def logged_scalars(cfg: DictConfig) -> LoggedScalars:
             # Annotated loosely (any LogEntry): it may log a scalar or grouped scalars.
             names.add(str(name))
             prefixes.add(f"{name}/")
-    monitor = OmegaConf.select(cfg, "checkpoint.monitor")
-    if monitor:
-        names.add(str(monitor))
     return LoggedScalars(frozenset(names), frozenset(prefixes))
 
 

@@ -1,0 +1,107 @@
+"""The bases of an experiment's ``params`` and ``eval_params``: dataclasses by construction.
+
+Subclassing :class:`HyperParams` (or :class:`EvalSettings`) makes a class a dataclass, for
+the type checkers too (PEP 681), so a forgotten ``@dataclass`` cannot happen::
+
+    class Params(HyperParams):
+        beta: float = 0.5
+        \"\"\"Weight of the KL regularization.\"\"\"
+
+The base also carries the class's place in the config: ``link(Params)`` reads as
+``${params.beta}``, ``link(EvalParams)`` as ``${eval_params.elbo.every}``, and an
+experiment's ``params`` must be a ``HyperParams`` instance, so a class passed instead of an
+instance, or params and eval params swapped, is a type error.
+
+What no checker sees is caught when the class is defined or an instance made, as one
+:class:`~dlconf.errors.ConfigError` naming the field: a value without an annotation (it
+would silently be a class attribute, not a field) and a misspelt or refused argument,
+including a ``__post_init__`` check's ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from typing import Any, ClassVar, cast, dataclass_transform
+
+from dlconf.errors import ConfigError, DlconfError, close_matches
+
+
+def _is_plain_value(name: str, value: object) -> bool:
+    """Whether a class-body entry looks like a field default (not a method or a property)."""
+    if name.startswith("_"):
+        return False
+    return not (
+        inspect.isfunction(value)
+        or inspect.isclass(value)
+        or isinstance(value, property | classmethod | staticmethod)
+        or callable(value)
+    )
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+class _SettingsMeta(type):
+    """Makes every class using it a dataclass and reports construction errors in one line."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _SettingsMeta:
+        annotations = namespace.get("__annotations__", {})
+        for attribute, value in namespace.items():
+            if attribute not in annotations and _is_plain_value(attribute, value):
+                raise ConfigError(
+                    f"{name}.{attribute} = {value!r} has no type annotation, so it is not a "
+                    f"field: write `{attribute}: {type(value).__name__} = {value!r}`"
+                )
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        cls = cast(_SettingsMeta, dataclasses.dataclass(cast(type[Any], cls)))
+        reporting_init_errors(cls)
+        return cls
+
+
+def reporting_init_errors(cls: type[Any]) -> None:
+    """Make ``cls(...)`` (and ``dataclasses.replace``) raise one-line ConfigErrors.
+
+    The generated ``__init__`` is wrapped rather than the metaclass's ``__call__``
+    overridden: type checkers read a metaclass ``__call__`` instead of the dataclass
+    signature and would stop checking the arguments.
+    """
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except DlconfError:
+            raise
+        except TypeError as error:
+            fields = [f.name for f in dataclasses.fields(cls)]
+            unknown = [key for key in kwargs if key not in fields]
+            if unknown:
+                raise ConfigError(
+                    f"{cls.__name__} has no field '{unknown[0]}'"
+                    f"{close_matches(unknown[0], fields)}; its fields are: {', '.join(fields)}"
+                ) from None
+            raise ConfigError(f"{cls.__name__}: {error}") from None
+        except ValueError as error:
+            # A __post_init__ check: its message already names the setting and the fix.
+            raise ConfigError(str(error)) from None
+
+    cls.__init__ = checked_init
+
+
+class HyperParams(metaclass=_SettingsMeta):
+    """Base of an experiment's ``params``: every hyper-parameter, linked as ``${params.*}``."""
+
+    config_key: ClassVar[str] = "params"
+
+
+class EvalSettings(metaclass=_SettingsMeta):
+    """Base of an experiment's ``eval_params``: evaluation rhythms and sample counts."""
+
+    config_key: ClassVar[str] = "eval_params"
+
+
+class NoEvalSettings(EvalSettings):
+    """The ``eval_params`` of an experiment that has none."""

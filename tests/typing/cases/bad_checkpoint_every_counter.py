@@ -1,0 +1,3 @@
+from dlconf import Checkpoint, iterations
+
+checkpoint = Checkpoint(every=iterations(1000))  # expect-error

@@ -1,0 +1,3 @@
+from dlconf import Checkpoint
+
+checkpoint = Checkpoint(every="1000 iterations")  # expect-error

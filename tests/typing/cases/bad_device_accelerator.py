@@ -1,0 +1,3 @@
+from dlconf import Device
+
+device = Device(accelerator="gpus")  # expect-error

@@ -1,0 +1,3 @@
+from dlconf import Device
+
+device = Device(precision="bfloat16-mixed")  # expect-error

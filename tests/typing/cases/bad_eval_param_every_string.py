@@ -1,0 +1,3 @@
+from tests.typing.cases._common import ELBOParams
+
+settings = ELBOParams(every="1 minute")  # expect-error

@@ -1,0 +1,4 @@
+from dlconf import Evaluate, conf
+from dlconf.evaluation import ELBOEvaluation
+
+elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=64), every="500 steps")  # expect-error

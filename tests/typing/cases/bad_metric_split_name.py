@@ -1,0 +1,3 @@
+from tests.typing.cases._common import elbo
+
+metric = elbo.on("validation")  # expect-error

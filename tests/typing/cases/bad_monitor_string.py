@@ -1,0 +1,3 @@
+from dlconf import Checkpoint
+
+checkpoint = Checkpoint(monitor="ELBO/validation")  # expect-error

@@ -1,0 +1,6 @@
+from dlconf import Experiment
+from experiments.mnist.configs import MNIST_DATA as data
+from tests.typing.cases._common import Params
+from tests.typing.cases._common import optimization as opt
+
+x = Experiment(name="x", params=Params, data=data, optimization=opt)  # expect-error

@@ -1,0 +1,3 @@
+from dlconf import Checkpoint
+
+checkpoint = Checkpoint(save_last="yes")  # expect-error

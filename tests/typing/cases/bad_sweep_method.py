@@ -1,0 +1,11 @@
+from dlconf import VALID
+from dlconf.sweeps import Sweep, Values, vary
+from experiments.mnist_vae import elbo, experiment
+from tests.typing.cases._common import p
+
+sweep = Sweep(
+    experiment=experiment,
+    method="bayesian",  # expect-error
+    metric=elbo.on(VALID),
+    parameters=[vary(p.z_dim).over(Values([2]))],
+)
