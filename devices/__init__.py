@@ -1,10 +1,16 @@
 """This project's machines, one frozen dataclass each; ``DEVICE_NAME`` picks one.
 
-Importing this package registers them. Add a machine by writing a module here with a
-``@register_device("name")`` dataclass and importing it below; then
-``export DEVICE_NAME=name`` on that machine.
+Importing this package registers them: every module in this folder is imported, so a new
+machine is one file here with a ``@register_device("name")`` dataclass (nothing to add to
+this file); then ``export DEVICE_NAME=name`` on that machine.
 """
 
-from devices import cluster, default, laptop, workstation
+import importlib
+import pkgutil
 
-__all__ = ["cluster", "default", "laptop", "workstation"]
+# Sorted, so devices register in the same order on every machine.
+DEVICE_MODULES = tuple(sorted(module.name for module in pkgutil.iter_modules(__path__)))
+"""The modules found here, each imported below."""
+
+for _name in DEVICE_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")

@@ -90,6 +90,11 @@ class ConfigMaker(Generic[R]):
         raise ConfigError(f"{self.name}: {error}") from None
 
     def _argument_problem(self, argument: str, value: object) -> str | None:
+        if isinstance(value, _Link):
+            return (
+                f"{self.name}({argument}={value!r}): a link to a whole section; link one of "
+                f"its fields instead ({argument}=p.<field>)"
+            )
         built = _built_object(value)
         if built is not None:
             kind = type(built).__name__
@@ -232,6 +237,8 @@ class _Link:
         object.__setattr__(self, "_schema", schema)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # a library probing the object (OmegaConf, copy, pickle)
+            raise AttributeError(name)
         schema: type[Any] = object.__getattribute__(self, "_schema")
         path: str = object.__getattribute__(self, "_path")
         field_types = _field_types(schema)

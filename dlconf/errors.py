@@ -45,6 +45,12 @@ class DatasetNotFoundError(DlconfError):
     exit_code = 2
 
 
+class DatasetDamagedError(DlconfError):
+    """A data set whose files are on disk but damaged: cut short, of another kind, mismatched."""
+
+    exit_code = 2
+
+
 class NonFiniteError(DlconfError):
     """Training diverged: a loss, gradient or parameter became NaN or infinite.
 

@@ -27,6 +27,7 @@ from hydra_zen import get_target, is_partial_builds
 from lightning.pytorch import Callback, Trainer
 from typing_extensions import TypeVar
 
+from dlconf.configs import link
 from dlconf.data import DataSplits, Split
 from dlconf.durations import CheckpointEvery, CounterDuration, Duration, minutes
 from dlconf.errors import ConfigError, close_matches
@@ -145,6 +146,30 @@ class Checkpoint:
                 "are saved by time, epochs or global steps, e.g. every=global_steps(1000)"
             )
 
+    def stored(self) -> StoredCheckpoint:
+        """This checkpoint as the config holds it (and the command line changes it)."""
+        monitor = self.monitor
+        return StoredCheckpoint(
+            monitor=None if monitor is None else str(monitor),
+            mode="max" if monitor is None else monitor.mode,
+            save_last=self.save_last,
+            every=str(self.every),
+        )
+
+
+@dataclass
+class StoredCheckpoint:
+    """``checkpoint`` in the config: the metric's name, Lightning's mode, plain strings."""
+
+    monitor: str | None = None
+    """The logged scalar to keep the best checkpoint by; null keeps only the last."""
+    mode: Literal["max", "min"] = "max"
+    """Whether a larger (max) or smaller (min) monitor value is better."""
+    save_last: bool = True
+    """Keep last.ckpt, the checkpoint a resumed run continues from."""
+    every: str = "15 minutes"
+    """How often to save during training: a time, 'N epochs' or 'N global_steps'."""
+
 
 def _no_eval_settings() -> Any:
     return NoEvalSettings()
@@ -154,10 +179,13 @@ def _no_eval_settings() -> Any:
 # `Experiment[Any]` is any experiment, whatever its eval params.
 ParamsT = TypeVar("ParamsT", bound=HyperParams, covariant=True)
 EvalParamsT = TypeVar("EvalParamsT", bound=EvalSettings, default=EvalSettings, covariant=True)
+# Unbounded: a bound here stops pyright from solving it against both the optimization and
+# the evaluations; the optimization's own bound (a trainable model) still applies.
+ModelT = TypeVar("ModelT", default=Any)
 
 
 @dataclass(frozen=True)
-class Experiment(Generic[ParamsT, EvalParamsT]):
+class Experiment(Generic[ParamsT, EvalParamsT, ModelT]):
     """A complete, typed experiment; ``python -m experiments.<name>`` runs it."""
 
     name: str
@@ -167,11 +195,13 @@ class Experiment(Generic[ParamsT, EvalParamsT]):
     to it with ``link(Params)``."""
     data: Mapping[str, DataSplits]
     """The data sets this experiment can use, by name; ``data=NAME`` picks one."""
-    optimization: Optimization
+    optimization: Optimization[ModelT]
     """The optimization config; its data is :data:`dlconf.DATA`, the selected data set."""
     default_data: str | None = None
     """The data set used unless ``data=NAME`` says otherwise; the first one by default."""
-    evaluation: Sequence[Evaluate[Evaluation]] = ()
+    evaluation: Sequence[Evaluate[Evaluation[ModelT]]] = ()
+    """What to log and how often; each evaluation must be able to use the model (an ELBO
+    needs a model with ``elbo``: the checker compares them)."""
     eval_params: EvalParamsT = field(default_factory=_no_eval_settings)
     """An :class:`~dlconf.EvalSettings` instance: evaluation rhythms and sample counts."""
     seed: int = 42
@@ -218,7 +248,18 @@ class Experiment(Generic[ParamsT, EvalParamsT]):
         self._check_evaluations(where)
 
     @property
-    def evaluations(self) -> dict[str, Evaluate[Evaluation]]:
+    def param_links(self) -> ParamsT:
+        """This experiment's params as links (``p.beta`` is ``${params.beta}``), typed as
+        its own params: a sweep that names them cannot vary another experiment's."""
+        return link(type(self.params))
+
+    @property
+    def eval_param_links(self) -> EvalParamsT:
+        """This experiment's eval params as links, typed as its own eval params."""
+        return link(type(self.eval_params))
+
+    @property
+    def evaluations(self) -> dict[str, Evaluate[Evaluation[ModelT]]]:
         """The evaluations by name."""
         return {evaluate.name: evaluate for evaluate in self.evaluation}
 

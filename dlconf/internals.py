@@ -7,24 +7,12 @@ that moves or changes one fails there, loudly, rather than in a user's run.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import Any
 
 from hydra.core.override_parser.types import Override
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
-
-
-def hydra_args_parser() -> argparse.ArgumentParser:
-    """Hydra's own command-line parser (``-m``, ``--cfg``, the overrides).
-
-    ``hydra.main`` parses ``sys.argv`` inside itself; dlconf must read the same command line
-    before (to check every job and to open the run folder), with Hydra's exact grammar.
-    """
-    from hydra._internal.utils import get_args_parser
-
-    return get_args_parser()
 
 
 def split_sweep(overrides: Sequence[Override]) -> list[list[str]]:

@@ -23,9 +23,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from typing import Any, ClassVar, cast, dataclass_transform
 
+from dlconf.durations import Duration
 from dlconf.errors import ConfigError, DlconfError, close_matches
+from dlconf.strict_types import is_interpolation, type_problem
 
 
 def _is_plain_value(name: str, value: object) -> bool:
@@ -68,9 +71,18 @@ def reporting_init_errors(cls: type[Any]) -> None:
     signature and would stop checking the arguments.
     """
     init = cls.__init__
+    hints: dict[str, Any] = {}
 
     @functools.wraps(init)
     def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not hints:  # read once, on first use: the class's module is complete by then
+            hints.update(typing.get_type_hints(cls))
+        for key, value in kwargs.items():
+            # What a __post_init__ check would trip over with a confusing message
+            # ("'<' not supported between 'str' and 'int'"), or OmegaConf would coerce.
+            problem = _value_type_problem(hints.get(key, Any), value)
+            if problem is not None:
+                raise ConfigError(f"{cls.__name__}({key}={value!r}): {problem}")
         try:
             init(self, *args, **kwargs)
         except DlconfError:
@@ -89,6 +101,18 @@ def reporting_init_errors(cls: type[Any]) -> None:
             raise ConfigError(str(error)) from None
 
     cls.__init__ = checked_init
+
+
+def _value_type_problem(annotation: Any, value: object) -> str | None:
+    if isinstance(annotation, type) and issubclass(annotation, Duration):
+        if isinstance(value, Duration) or is_interpolation(value):
+            return None
+        return "not a duration: write minutes(1), epochs(10), global_steps(500), ..."
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation) or is_interpolation(value):
+            return None
+        return f"a {type(value).__name__}, not a {annotation.__name__}"
+    return type_problem(annotation, value)
 
 
 class HyperParams(metaclass=_SettingsMeta):

@@ -7,11 +7,11 @@ python -m sweeps.mnist_vae --local 10 data=synthetic   # ten trials here, no W&B
 
 from __future__ import annotations
 
-from dlconf import VALID, epochs, link
+from dlconf import VALID, epochs
 from dlconf.sweeps import LogUniform, Sweep, Values, main, vary
-from experiments.mnist_vae import Params, elbo, experiment
+from experiments.mnist_vae import elbo, experiment
 
-p = link(Params)
+p = experiment.param_links  # typed as this experiment's own Params
 
 sweep = Sweep(
     experiment=experiment,

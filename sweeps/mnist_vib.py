@@ -6,11 +6,11 @@ python -m sweeps.mnist_vib --local 6 data=synthetic
 
 from __future__ import annotations
 
-from dlconf import VALID, epochs, link
+from dlconf import VALID, epochs
 from dlconf.sweeps import IntUniform, LogUniformValues, Sweep, Values, main, vary
-from experiments.mnist_vib import Params, accuracy, experiment
+from experiments.mnist_vib import accuracy, experiment
 
-p = link(Params)
+p = experiment.param_links
 
 sweep = Sweep(
     experiment=experiment,

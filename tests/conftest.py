@@ -17,6 +17,34 @@ ROOT = Path(__file__).parents[1]
 
 RunExperiment = Callable[..., subprocess.CompletedProcess[str]]
 
+QUICK_MODULES = frozenset(
+    {
+        "test_callbacks.py",
+        "test_configs.py",
+        "test_devices.py",
+        "test_durations.py",
+        "test_evaluators.py",
+        "test_fast_loading.py",
+        "test_flatten.py",
+        "test_mnist_architectures.py",
+        "test_mnist_data.py",
+        "test_synthetic_digits.py",
+        "test_tensorboard_logger.py",
+    }
+)
+"""Modules that run in-process on small data, marked ``quick`` whole.
+
+``python -m pytest -m quick`` runs them and the tests marked ``@pytest.mark.quick`` one by
+one: about a minute, for the edit-test loop. Tests that start ``python -m`` subprocesses
+or run the type checkers (tests/typing) stay in the full suite, which CI runs.
+"""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in QUICK_MODULES:
+            item.add_marker(pytest.mark.quick)
+
 
 @pytest.fixture(scope="session")
 def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path:

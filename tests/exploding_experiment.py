@@ -6,12 +6,10 @@ The MNIST VAE's configs with one change: the model's loss becomes NaN from its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
-from dlconf import DATA, Experiment, Run, conf, link, main
+from dlconf import DATA, Experiment, Run, conf, global_steps, link, main
 from dlconf.data import Batch
 from dlconf.models import VAE, Decoder, Encoder, Prior
 from dlconf.optimization import AdamBatchOptimization
@@ -37,19 +35,17 @@ class ExplodingVAE(VAE):
         return losses
 
 
-@dataclass
 class Params(EncoderParams, BatchParams):
     beta: float = 1.0
     explode_at: int = 7
 
 
-p = link(Params, "params")
+p = link(Params)
 
 experiment = Experiment(
     name="exploding",
     params=Params(encoder_layers=[64], batch_size=32),
     data=MNIST_DATA,
-    default_data="mnist",
     optimization=conf(AdamBatchOptimization)(
         model=conf(ExplodingVAE)(
             encoder=ENCODER,
@@ -63,7 +59,7 @@ experiment = Experiment(
         batch_size=p.batch_size,
     ),
     run=Run(project="tests", name="exploding"),
-    train_for="50 global_steps",
+    train_for=global_steps(50),
 )
 
 if __name__ == "__main__":

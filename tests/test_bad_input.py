@@ -27,6 +27,7 @@ def config_name() -> str:
     return store_experiment(experiment)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -49,6 +50,17 @@ def config_name() -> str:
         (["params.beta=[0.1"], "cannot parse the override 'params.beta=[0.1'"),
         (["+params.beta=0.1"], "drop the '+'"),
         (["train_for=null"], "nothing stops training"),
+        # Values that parse but are wrong: no coercion, finite quantities, countable time.
+        (["seed=1.5"], "seed=1.5"),
+        (["seed=abc"], "seed=abc"),
+        (["params.lr=inf"], "params.lr=inf is not a finite number"),
+        (["params.beta=nan"], "params.beta=nan is not a finite number"),
+        (["checkpoint.every=1e30 seconds"], "is longer than a century"),
+        (["train_for=1e30 global_steps"], "is more global_steps than any run takes"),
+        (["checkpoint.every=5 iterations"], "unknown unit 'iterations'"),
+        (["eval_params.samples.evaluate_on=validation"], "is not one of: 'train', 'valid', 'test'"),
+        (["device.precision=bf17-mixed"], "device.precision='bf17-mixed' is not one of"),
+        (["optimization.pin_memory=${device.num_workers}"], "links an int, not a bool"),
     ],
 )
 def test_bad_override_is_one_clear_error(
@@ -59,11 +71,13 @@ def test_bad_override_is_one_clear_error(
     assert message in str(error.value)
 
 
+@pytest.mark.quick
 def test_every_job_of_a_multirun_is_checked(config_name: str) -> None:
     with pytest.raises(ConfigError, match=r"params\.batch_size must be >= 1, got 0"):
         check_command_line(config_name, ["params.batch_size=64,0"], multirun=True)
 
 
+@pytest.mark.quick
 def test_good_overrides_pass(config_name: str) -> None:
     check_command_line(
         config_name,

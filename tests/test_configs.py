@@ -230,3 +230,19 @@ def test_metrics_name_what_they_log_and_which_way_is_better() -> None:
     assert (train_loss().goal, str(train_loss())) == ("minimize", "Train/loss")
     samples = Evaluate("Samples", conf(ImageSampleEvaluation)(), every=minutes(1))
     assert samples.name == "Samples"
+
+
+def test_a_params_value_of_the_wrong_type_is_refused_before_post_init_compares_it() -> None:
+    with pytest.raises(ConfigError, match=r"Settings\(inner='x'\)"):
+        Settings(inner="x")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"Inner\(every='1 minute'\): not a duration"):
+        Inner(every="1 minute")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"Params\(beta='0.5'\): a str, not a float"):
+        Params(beta="0.5")  # type: ignore[arg-type]
+
+
+def test_a_whole_section_link_given_as_a_value_says_to_link_a_field() -> None:
+    with pytest.raises(ConfigError, match="a link to a whole section; link one of its fields"):
+        conf(VAE)(
+            encoder=conf(Encoder)(), decoder=conf(Decoder)(), prior=conf(Prior)(), beta=link(Params)
+        )  # type: ignore[arg-type]

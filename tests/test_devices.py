@@ -7,8 +7,15 @@ import dataclasses
 import pytest
 
 import devices  # noqa: F401  (registers this project's devices)
+import dlconf.devices
 from dlconf import ConfigError, Device, UnknownDeviceError, register_device
 from dlconf.devices import registered_devices, selected_device_name
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Devices a test registers are gone after it: other tests list the known ones."""
+    monkeypatch.setattr(dlconf.devices, "_REGISTRY", dict(registered_devices()))
 
 
 def test_project_devices_are_registered() -> None:
@@ -57,6 +64,7 @@ def test_a_subclass_field_that_looks_like_a_device_field_is_refused_as_a_typo() 
             data_rot: str = "/scratch"
 
 
+@pytest.mark.usefixtures("scratch_registry")
 def test_a_subclass_adds_fields_and_is_frozen_without_a_decorator() -> None:
     class Scratch(Device):
         scratch: str = "/tmp/scratch"
@@ -67,6 +75,7 @@ def test_a_subclass_adds_fields_and_is_frozen_without_a_decorator() -> None:
         device.scratch = "x"  # type: ignore[misc]
 
 
+@pytest.mark.usefixtures("scratch_registry")
 def test_a_device_written_the_old_way_still_registers() -> None:
     @register_device("old_style_test")
     @dataclasses.dataclass(frozen=True)

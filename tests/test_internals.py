@@ -16,13 +16,6 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from dlconf import internals
 
 
-def test_hydras_parser_reads_flags_and_overrides() -> None:
-    args = internals.hydra_args_parser().parse_args(["-m", "--cfg", "job", "a=1", "b=x,y"])
-    assert args.multirun is True
-    assert args.cfg == "job"
-    assert args.overrides == ["a=1", "b=x,y"]
-
-
 def test_hydras_basic_sweeper_expands_a_sweep_into_jobs() -> None:
     parsed = OverridesParser.create().parse_overrides(["a=1,2", "b=x", "c=3,4"])
     assert internals.split_sweep(parsed) == [

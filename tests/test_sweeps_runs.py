@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from wandb.sdk.launch.sweeps.utils import create_sweep_command_args
 
-from dlconf import link
+from dlconf import global_steps, link
 from dlconf.sweeps import Constant, vary
 from dlconf.sweeps.engine import engine
 from experiments.mnist_vae import EvalParams
@@ -49,7 +49,7 @@ def _agent_command(config: dict[str, Any], values: dict[str, Any]) -> list[str]:
 
 def test_an_agents_command_line_runs_the_experiment(mnist_root: Path, tmp_path: Path) -> None:
     tiny = dataclasses.replace(
-        sweep, train_for="5 global_steps", parameters=[*sweep.parameters, *TINY_EVALUATIONS]
+        sweep, train_for=global_steps(5), parameters=[*sweep.parameters, *TINY_EVALUATIONS]
     )
     config = yaml.safe_load(tiny.to_yaml())  # what the server holds after `wandb sweep`
     proposal = engine().next_run(config, [])

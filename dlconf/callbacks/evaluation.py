@@ -28,7 +28,7 @@ from dlconf.durations import EPOCH, Duration
 from dlconf.evaluation.base import Evaluation
 from dlconf.evaluation.entries import ScalarEntry, scalar_values
 from dlconf.loggers.base import EntryLogger
-from dlconf.optimization.base import Optimization
+from dlconf.optimization.base import Optimization, is_optimization
 
 
 class EvaluationCallback(Callback):
@@ -92,7 +92,7 @@ class EvaluationCallback(Callback):
 
     @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not isinstance(pl_module, Optimization):
+        if not is_optimization(pl_module):
             raise TypeError(
                 f"EvaluationCallback {self._name!r} evaluates a dlconf Optimization, "
                 f"got {type(pl_module).__name__}"
@@ -161,7 +161,7 @@ class EvaluationCallback(Callback):
         metrics: dict[str, float] = {}
         with self._clock.paused():
             if trainer.is_global_zero:
-                assert isinstance(pl_module, Optimization)  # checked in on_fit_start
+                assert is_optimization(pl_module)  # checked in on_fit_start
                 metrics = self._evaluate_and_log(trainer, pl_module)
             # Every rank needs the numbers: a ModelCheckpoint monitoring them decides, and
             # saves (a collective), on all ranks alike.

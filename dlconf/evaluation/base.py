@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
 
 from torch import nn
+from typing_extensions import TypeVar
 
 from dlconf.errors import ConfigError
 from dlconf.evaluation.entries import LogEntry
 from dlconf.optimization.base import Optimization
 
+ModelT = TypeVar("ModelT", default=Any, contravariant=True)
+"""What the evaluation needs the model to be (``LikelihoodModel``), for the checker: an
+experiment whose model is not one cannot list the evaluation."""
 
-class Evaluation(ABC):
+
+class Evaluation(ABC, Generic[ModelT]):
     """Computes one :data:`LogEntry` from the current state of an optimization.
 
     Called by the evaluation callback at its own rhythm, in ``eval`` mode and without

@@ -19,7 +19,7 @@ from dlconf.models.protocols import GenerativeModel, ReconstructingModel
 from dlconf.optimization.base import Optimization
 
 
-class ImageSampleEvaluation(Evaluation):
+class ImageSampleEvaluation(Evaluation[GenerativeModel]):
     """A row of ``n_pictures`` images sampled from a :class:`GenerativeModel`.
 
     Args:
@@ -44,7 +44,7 @@ class ImageSampleEvaluation(Evaluation):
         return ImageEntry(image_grid(samples, nrow=self.n_pictures))
 
 
-class ImageReconstructionEvaluation(Evaluation):
+class ImageReconstructionEvaluation(Evaluation[ReconstructingModel]):
     """The first ``n_pictures`` of a split (top row) and their reconstructions (bottom row).
 
     Args:

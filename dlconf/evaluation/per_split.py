@@ -28,7 +28,7 @@ from dlconf.optimization.base import Optimization
 M = TypeVar("M")
 
 
-class PerSplitMean(Evaluation, Generic[M]):
+class PerSplitMean(Evaluation[M], Generic[M]):
     """Mean of :meth:`per_example` over the first ``n_samples`` of each split.
 
     Args:

@@ -10,12 +10,13 @@ counts on and draws the same random numbers as a run that was never interrupted.
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Generic, cast
 
 import numpy as np
 import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor, nn
+from typing_extensions import TypeIs, TypeVar
 
 from dlconf.data import DataSplits
 from dlconf.errors import NonFiniteLossError
@@ -24,7 +25,17 @@ COUNTERS_KEY = "dlconf_counters"
 RNG_KEY = "dlconf_rng_states"
 
 
-class Optimization(LightningModule):
+ModelT = TypeVar("ModelT", default=Any)
+"""The model's type, for the checker only: an experiment's evaluations must be able to
+work with it (``ELBOEvaluation`` needs a model with ``elbo``)."""
+
+
+def is_optimization(module: object) -> TypeIs[Optimization[Any]]:
+    """``isinstance(module, Optimization)``, narrowing to a fully known type for checkers."""
+    return isinstance(module, Optimization)
+
+
+class Optimization(LightningModule, Generic[ModelT]):
     """A model, its data splits, and the counters of the procedure that trains it."""
 
     counter_names: ClassVar[tuple[str, ...]] = ("iteration",)

@@ -22,6 +22,7 @@ import torch
 from lightning.pytorch import Trainer
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
+from typing_extensions import TypeVar
 
 from dlconf.data import TRAIN, Batch, DataSplits, Sample
 from dlconf.internals import should_update_logs, uses_distributed_sampler
@@ -29,8 +30,10 @@ from dlconf.loading import IndexBatchSampler, TensorBatches, tensors_of
 from dlconf.models.protocols import TrainableModel
 from dlconf.optimization.base import Optimization
 
+M = TypeVar("M", bound=TrainableModel, default=TrainableModel)
 
-class AdamBatchOptimization(Optimization):
+
+class AdamBatchOptimization(Optimization[M]):
     """Shuffled mini-batches of the ``train`` split, one Adam step per batch.
 
     Every loss component the model returns is logged as ``Train/<name>`` on the steps
@@ -53,7 +56,7 @@ class AdamBatchOptimization(Optimization):
 
     def __init__(
         self,
-        model: TrainableModel,
+        model: M,
         data: DataSplits,
         batch_size: int,
         lr: float,
@@ -70,13 +73,13 @@ class AdamBatchOptimization(Optimization):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         super().__init__(model, data)
-        self.batch_size = batch_size
-        self.lr = lr
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.fast_loading = fast_loading
-        self.data_on_device = data_on_device
-        self.compile_model = compile_model
+        self.batch_size: int = batch_size
+        self.lr: float = lr
+        self.num_workers: int = num_workers
+        self.pin_memory: bool = pin_memory
+        self.fast_loading: bool = fast_loading
+        self.data_on_device: bool = data_on_device
+        self.compile_model: bool = compile_model
         self._compiled_loss: Callable[[Batch], dict[str, Tensor]] | None = None
         self._step_losses: dict[str, Tensor] | None = None  # the last step's, until logged
 

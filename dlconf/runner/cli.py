@@ -37,13 +37,14 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dlconf.errors import ConfigError, DlconfError, exit_with
 from dlconf.experiment import Experiment
-from dlconf.internals import hydra_args_parser, split_sweep
+from dlconf.internals import split_sweep
 from dlconf.runner import slurm
 from dlconf.runner.agent_guard import check_agent_command_line
 from dlconf.runner.ddp import lightning_rank
 from dlconf.runner.hydra_errors import explain
 from dlconf.runner.job import train
 from dlconf.runner.opening import RunConfig, new_run, rank_run, resumed_run, srun_rank_run
+from dlconf.runner.overrides import parse_command_line
 from dlconf.runner.record import rerun_command
 from dlconf.runner.resume import (
     LATEST,
@@ -76,13 +77,15 @@ def main(experiment: Experiment[Any]) -> None:
         check_agent_command_line(args)
         _import_devices()
         config_name = store_experiment(experiment)
-        parsed = hydra_args_parser().parse_args(args)
+        argv = [sys.argv[0], *args]
+        parsed = parse_command_line(argv)  # dlconf.runner.overrides: flags, +, _target_
         resume, overrides = split_resume(list(parsed.overrides))
         if any(getattr(parsed, flag) for flag in HYDRA_FLAGS):
             if resume is not None:
                 raise ConfigError("resume continues one run: drop -m (and --cfg, --help, --info)")
             if not any(getattr(parsed, flag) for flag in PRINTING_FLAGS):
                 check_command_line(config_name, overrides, multirun=bool(parsed.multirun))
+            sys.argv[1:] = argv[1:]  # in the order Hydra's own parser reads
             hydra.main(config_path=None, config_name=config_name, version_base="1.3")(_hydra_job)()
             return
         with initialize(version_base="1.3", config_path=None):

@@ -7,6 +7,7 @@ key is always a typo). These messages say what exists instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from hydra.errors import (
@@ -27,7 +28,9 @@ def explain(
     """A :class:`ConfigError` for ``error``; ``base`` composes the config without overrides."""
     override = _culprit(error, overrides)
     if isinstance(error, OverrideParseException):
-        return ConfigError(f"cannot parse the override {override!r}: {_first_line(error)}")
+        if override is None:
+            return ConfigError(f"cannot parse an override: {_first_line(error)}")
+        return parse_error(override)
     if isinstance(error, MissingConfigException):
         return _missing_option(error)
     cause = error.__cause__
@@ -45,6 +48,51 @@ def explain(
     if "Could not override" in message:
         return _unknown_key(_key_of(override), base())
     return ConfigError(message)
+
+
+def parse_error(override: str) -> ConfigError:
+    """Why Hydra's grammar refuses ``override``, and what would be valid instead.
+
+    Hydra says where its parser stopped ("no viable alternative at input '['"); a user needs
+    the rule they broke, so the hint is read off the override's text.
+    """
+    return ConfigError(f"cannot parse the override {override!r}: {_parse_hint(override)}")
+
+
+_KEY = re.compile(r"[+~]{0,2}[A-Za-z_][\w\-]*([./@][\w\-]+)*")
+
+
+def _parse_hint(override: str) -> str:
+    key, equals, value = override.partition("=")
+    if not equals:
+        return f"an override is key=value, e.g. {key or 'params.NAME'}=VALUE"
+    if not _KEY.fullmatch(key):
+        return f"{key!r} is not a key: a key is dotted names such as params.beta"
+    if value.startswith("="):
+        return f"use one '=' between key and value: {key}={value.lstrip('=')}"
+    if "${" in value and value.count("{") != value.count("}"):
+        return "an interpolation is ${other.key}, closed with '}'"
+    for opening, closing, example in (
+        ("[", "]", "a list is [1,2]"),
+        ("{", "}", "a dict is {a:1,b:2}"),
+    ):
+        if value.count(opening) != value.count(closing):
+            return f"{example}: close the '{opening}' and separate items with commas"
+    if not value.isascii():
+        return _quote_it(key, value, "quote the value")
+    for quote in "'\"":
+        if value.startswith(quote) and value.count(quote) == 1:
+            return f"close the quote: {key}={value}{quote}"
+    if value.count("'") % 2 or value.count('"') % 2:
+        return _quote_it(key, value, "a quote inside a value needs the other quotes around it")
+    return _quote_it(key, value, "a value with special characters is quoted")
+
+
+def _quote_it(key: str, value: str, rule: str) -> str:
+    if "'" in value:
+        return f'{rule}: {key}="{value}"'
+    # The shell strips one level of quotes; Hydra must still see the other.
+    return f"{rule}: {key}='{value}' (in a shell: \"{key}='{value}'\")"
 
 
 def _unknown_key(key: str, base: DictConfig) -> ConfigError:

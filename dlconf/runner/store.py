@@ -9,8 +9,7 @@ Everything stored is a structured config: overrides are checked against field ty
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, Literal, Optional, cast
+from typing import Any, Optional, cast
 
 from hydra.core.config_store import ConfigStore
 from hydra_zen import ZenField, builds, make_config
@@ -21,7 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from dlconf.devices import Device, registered_devices, selected_device_name
 from dlconf.errors import ConfigError
-from dlconf.experiment import Checkpoint, Experiment
+from dlconf.experiment import Experiment
 from dlconf.runner.help import help_template
 from dlconf.runner.loggers import LOGGER_OPTIONS, default_logger
 from dlconf.runner.schema import storable, value_problems
@@ -55,26 +54,6 @@ HYDRA_SETTINGS: dict[str, Any] = {
     "output_subdir": None,
     "job": {"chdir": False},
 }
-
-
-@dataclass
-class StoredCheckpoint:
-    """``checkpoint`` as the config holds it: the metric's name and Lightning's mode."""
-
-    monitor: str | None = None
-    mode: Literal["max", "min"] = "max"
-    save_last: bool = True
-    every: str = "15 minutes"
-
-
-def stored_checkpoint(checkpoint: Checkpoint) -> StoredCheckpoint:
-    monitor = checkpoint.monitor
-    return StoredCheckpoint(
-        monitor=None if monitor is None else str(monitor),
-        mode="max" if monitor is None else monitor.mode,
-        save_last=checkpoint.save_last,
-        every=str(checkpoint.every),
-    )
 
 
 def store_experiment(experiment: Experiment[Any, Any]) -> str:
@@ -121,7 +100,7 @@ def primary_config(experiment: Experiment[Any, Any]) -> Any:
         logger=None,
         optimization=experiment.optimization,
         evaluation=_evaluation_node(experiment),
-        checkpoint=storable(stored_checkpoint(experiment.checkpoint)),
+        checkpoint=storable(experiment.checkpoint.stored()),
         trainer=_trainer_node(experiment.trainer),
         callbacks=cast(Any, dict(experiment.callbacks)),
         hydra=hydra,

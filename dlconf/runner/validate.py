@@ -8,6 +8,7 @@ duration strings, interpolations that point nowhere, and a run that nothing woul
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from hydra.utils import get_class
@@ -21,7 +22,12 @@ from dlconf.optimization.base import Optimization
 from dlconf.runner.links import link_type_problems
 from dlconf.runner.schema import field_problems
 
+_LINK = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
+"""A plain link to another key, ``${eval_params.elbo.every}`` (no resolver, no text around)."""
+
 TYPED_SECTIONS = ("params", "eval_params", "device", "checkpoint", "run")
+HYPER_PARAMETER_SECTIONS = ("params", "eval_params")
+"""Where an experiment's links point: a duration linked there is reported there."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +49,7 @@ def validate(cfg: DictConfig) -> ValidConfig:
     counters = _counter_names(cfg, problems)
     for section in TYPED_SECTIONS:
         problems += _check_section(cfg, section, counters)
+    known_problems = len(problems)
     train_for = _duration(cfg, "train_for", counters, problems)
     every = {
         name: _duration(
@@ -51,13 +58,14 @@ def validate(cfg: DictConfig) -> ValidConfig:
         for name in cfg.evaluation
     }
     checkpoint_every = _duration(cfg.checkpoint, "every", (), problems, "checkpoint.every")
-    problems += _monitor_problems(cfg)
-    problems += link_type_problems(cfg)
-    if train_for is None and _unbounded(cfg):
+    # A train_for that failed to parse is already reported; "nothing stops" would mislead.
+    if train_for is None and len(problems) == known_problems and _unbounded(cfg):
         problems.append(
             "nothing stops training: set train_for (e.g. train_for='10 epochs') "
             "or trainer.max_epochs / trainer.max_steps"
         )
+    problems += _monitor_problems(cfg)
+    problems += link_type_problems(cfg)
     if problems:
         # A bad eval_params value is found twice: as itself and where an evaluation links it.
         raise ConfigError("\n".join(dict.fromkeys(problems)))
@@ -122,9 +130,6 @@ def _duration(
 ) -> Duration | None:
     full_key = full_key or key
     raw = node._get_node(key)
-    # Name the setting the user would change: an evaluation's `every` usually links to
-    # eval_params, and the fix belongs there.
-    source = str(raw._value())[2:-1] if raw is not None and raw._is_interpolation() else full_key
     try:
         value = node[key]
     except OmegaConfBaseException as error:
@@ -132,6 +137,16 @@ def _duration(
         return None
     if value is None:
         return None
+    # Name the setting the user would change: an evaluation's `every` usually links to a
+    # duration in eval_params, and the fix belongs there. Any other interpolation (a
+    # resolver, a link to a number: `train_for=${params.beta}`) is this key's value.
+    link = (
+        _LINK.fullmatch(str(raw._value())) if raw is not None and raw._is_interpolation() else None
+    )
+    source = full_key
+    if link and link.group(1).split(".")[0] in HYPER_PARAMETER_SECTIONS:
+        linked = OmegaConf.select(node._get_root(), link.group(1))
+        source = link.group(1) if isinstance(linked, str) else full_key
     try:
         return parse_duration(str(value), counters, key=source)
     except DurationError as error:

@@ -2,14 +2,10 @@
 
 Each class is one of W&B's parameter kinds, named as W&B names it (``uniform`` is
 :class:`Uniform`, ``int_uniform`` is :class:`IntUniform`, a list of ``values`` is
-:class:`Values`...). ``Distribution[Sampled]`` samples values of type ``Sampled``, and it is covariant:
-an ``IntUniform`` (``Distribution[int]``) may sweep a ``float`` field, but a ``Uniform``
-(``Distribution[float]``) on an ``int`` field is a type error where :func:`~dlconf.sweeps.vary`
-binds it, because W&B would send ``params.batch_size=144.37``.
-
-Each one knows its W&B form (:meth:`Distribution.to_wandb`) and a few values it can produce
-(:meth:`Distribution.representatives`, its bounds and a middle), which the sweep's check runs
-through the experiment's own command-line validation before any sweep is created.
+:class:`Values`...). ``Distribution[Sampled]`` samples values of type ``Sampled``, and it
+is covariant: an ``IntUniform`` (``Distribution[int]``) may sweep a ``float`` field, but a
+``Uniform`` (``Distribution[float]``) on an ``int`` field is a type error where
+:func:`~dlconf.sweeps.vary` binds it, because W&B would send ``params.batch_size=144.37``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ experiments use these same objects: an encoder change here changes both.
 from __future__ import annotations
 
 from dataclasses import field
+from typing import TypeVar
 
 from dlconf import DATA, DataSplits, Device, HyperParams, conf, link
 from dlconf.models import TrainableModel
@@ -68,7 +69,10 @@ ENCODER = conf(MNISTEncoder)(z_dim=p.z_dim, layers=p.encoder_layers)
 PRIOR = conf(DiagonalNormalPrior)(z_dim=p.z_dim)
 
 
-def batch_adam(model: TrainableModel) -> AdamBatchOptimization:
+M = TypeVar("M", bound=TrainableModel)
+
+
+def batch_adam(model: M) -> AdamBatchOptimization[M]:
     """The seed's ``optimization/batch_ADAM.yaml``: ``model`` trained on the selected data
     set with Adam, hyper-parameters from ``params``, loading settings from the device."""
     return conf(AdamBatchOptimization)(

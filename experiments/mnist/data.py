@@ -16,6 +16,7 @@ smaller files (as tests write) keep the same proportions.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal, get_args
 from urllib.error import URLError
 
@@ -26,6 +27,7 @@ from torch.utils.data import Dataset
 
 from dlconf.data import Sample
 from dlconf.errors import DatasetNotFoundError
+from experiments.mnist.idx import check_pair
 
 Split = Literal["train", "valid", "test"]
 SPLITS: tuple[Split, ...] = get_args(Split)
@@ -77,6 +79,11 @@ class MNIST(Dataset[Sample]):
 def _load(root: str, train: bool, download: bool) -> tuple[Tensor, Tensor]:
     """torchvision's uint8 images ``(N, 28, 28)`` and labels ``(N,)`` for one file pair."""
     raw_folder = os.path.join(root, "MNIST", "raw")
+    prefix = Path(raw_folder).expanduser() / ("train" if train else "t10k")  # as torchvision
+    images, labels = Path(f"{prefix}-images-idx3-ubyte"), Path(f"{prefix}-labels-idx1-ubyte")
+    if images.exists() and labels.exists():
+        # torchvision would fail on damaged files with a bare assert or a reshape error.
+        check_pair(images, labels)
     try:
         dataset = torchvision.datasets.MNIST(root, train=train, download=download)
     except (RuntimeError, OSError) as error:  # OSError covers URLError
@@ -97,6 +104,12 @@ def _download_failure(error: BaseException) -> str:
 
 
 def _not_found_message(raw_folder: str, missing: list[str], reason: str) -> str:
+    # The downloads are .gz files; torchvision reads only what they unpack to.
+    packed = [
+        f"{name}.gz" for name in missing if os.path.isfile(os.path.join(raw_folder, name + ".gz"))
+    ]
+    if packed and not reason:
+        reason = f"found {', '.join(packed)}: gunzip them there"
     return (
         f"MNIST not found in {raw_folder}: missing {', '.join(missing)}"
         + (f" ({reason})" if reason else "")
