@@ -217,6 +217,8 @@ class LinkValue(str):
     __sub__ = __rsub__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = __radd__ = __rmod__ = _refuse  # pyright: ignore[reportAssignmentType]
     __float__ = __int__ = __round__ = _refuse
+    # Indexing (`p.layers[0]`) or iterating would read the characters of "${params.layers}".
+    __getitem__ = __iter__ = _refuse  # pyright: ignore[reportAssignmentType]
 
     def __add__(self, other: object) -> str:
         if not isinstance(other, str):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
 from dlconf.errors import ConfigError, UnknownDeviceError, close_matches
-from dlconf.settings import reporting_init_errors
+from dlconf.settings import as_dataclass, refuse_near_duplicates, reporting_init_errors
 
 DEVICE_ENV_VAR = "DEVICE_NAME"
 DEFAULT_DEVICE = "default"
@@ -59,21 +59,9 @@ class _DeviceMeta(type):
     def __new__(
         mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> _DeviceMeta:
-        inherited = {
-            f.name
-            for base in bases
-            if dataclasses.is_dataclass(base)
-            for f in dataclasses.fields(base)
-        }
-        for field_name in namespace.get("__annotations__", {}):
-            near = close_matches(field_name, inherited)
-            if inherited and field_name not in inherited and near:
-                raise ConfigError(
-                    f"device {name} defines a new field '{field_name}'{near}: a misspelt "
-                    "field would leave the real one at its default"
-                )
+        refuse_near_duplicates(f"device {name}", bases, namespace.get("__annotations__", {}))
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        cls = cast(_DeviceMeta, dataclasses.dataclass(frozen=True)(cast(type[Any], cls)))
+        cls = cast(_DeviceMeta, as_dataclass(cls, frozen=True))
         # One guard for every device, set on the root: a subclass's copy is dropped so that
         # a subclass written the old way, under @dataclass(frozen=True), can be processed
         # a second time without "Cannot overwrite attribute __setattr__".

@@ -57,10 +57,58 @@ class _SettingsMeta(type):
                     f"{name}.{attribute} = {value!r} has no type annotation, so it is not a "
                     f"field: write `{attribute}: {type(value).__name__} = {value!r}`"
                 )
+        refuse_near_duplicates(name, bases, annotations)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        cls = cast(_SettingsMeta, dataclasses.dataclass(cast(type[Any], cls)))
+        cls = cast(_SettingsMeta, as_dataclass(cls))
         reporting_init_errors(cls)
         return cls
+
+
+def as_dataclass(cls: type[Any], **options: Any) -> type[Any]:
+    """``dataclasses.dataclass(cls)``, its refusals (a list default, a field without a
+    default after one with) as one-line ConfigErrors naming the fix."""
+    try:
+        return dataclasses.dataclass(**options)(cls)
+    except ValueError as error:  # "mutable default <class 'list'> for field layers ..."
+        field_name = str(error).split(" for field ")[-1].split(" ")[0]
+        raise ConfigError(
+            f"{cls.__name__}.{field_name}: a list, dict or dataclass default is shared by every "
+            f"instance; write `{field_name}: ... = field(default_factory=lambda: ...)`"
+        ) from None
+    except TypeError as error:  # "non-default argument 'x' follows default argument"
+        raise ConfigError(
+            f"{cls.__name__}: {error}; give it a default (fields with defaults come last, "
+            "including those inherited)"
+        ) from None
+
+
+def refuse_near_duplicates(name: str, bases: tuple[type, ...], annotations: dict[str, Any]) -> None:
+    """A new field one letter away from an inherited one (``z_dm`` beside ``z_dim``) is a
+    typo that would leave the real field at its default."""
+    inherited = {
+        f.name for base in bases if dataclasses.is_dataclass(base) for f in dataclasses.fields(base)
+    }
+    for field_name in annotations:
+        if field_name in inherited or len(field_name) < 4:
+            continue
+        for known in inherited:
+            if _one_edit_apart(field_name, known):
+                raise ConfigError(
+                    f"{name} defines a new field '{field_name}' (did you mean '{known}'?): "
+                    "a misspelt field would leave the real one at its default"
+                )
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One letter inserted, removed, replaced, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]]
+        return len(diffs) == 1 or (swapped and a[diffs[1]] == b[diffs[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def reporting_init_errors(cls: type[Any]) -> None:

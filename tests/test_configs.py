@@ -246,3 +246,42 @@ def test_a_whole_section_link_given_as_a_value_says_to_link_a_field() -> None:
         conf(VAE)(
             encoder=conf(Encoder)(), decoder=conf(Decoder)(), prior=conf(Prior)(), beta=link(Params)
         )  # type: ignore[arg-type]
+
+
+def test_a_list_default_is_refused_with_the_default_factory_to_write() -> None:
+    with pytest.raises(ConfigError, match=r"Shared.layers: a list.*field\(default_factory="):
+
+        class Shared(HyperParams):
+            layers: list[int] = [1024, 128]  # noqa: RUF012  (the mistake under test)
+
+
+def test_a_field_without_default_after_defaults_says_to_give_it_one() -> None:
+    with pytest.raises(ConfigError, match="give it a default"):
+
+        class Late(Params):
+            depth: int
+
+
+def test_a_new_field_one_letter_from_an_inherited_one_is_a_typo() -> None:
+    with pytest.raises(ConfigError, match=r"new field 'btea' \(did you mean 'beta'"):
+
+        class Typo(Params):
+            btea: float = 0.1
+
+
+def test_indexing_a_link_is_refused() -> None:
+    with pytest.raises(ConfigError, match="is a link, not a value"):
+        _ = link(Params).layers[0]
+
+
+def test_a_sweep_parameter_without_a_distribution_is_refused() -> None:
+    from dlconf.sweeps import Sweep, vary
+    from experiments.mnist_vae import elbo, experiment
+
+    with pytest.raises(ConfigError, match=r"has no distribution: write vary\(p.beta\).over"):
+        Sweep(
+            experiment=experiment,
+            method="grid",
+            metric=elbo.on(VALID),
+            parameters=[vary(experiment.param_links.beta)],  # type: ignore[list-item]
+        )

@@ -14,12 +14,26 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from dlconf import load_run
 from tests.conftest import RunExperiment, run_folders
 
+NOISE = (
+    "GPU available",
+    "TPU available",
+    "Tip: For seamless cloud logging",
+    "Total params",  # the model summary
+    "LeafSpec",
+    "weights_only",
+    "smaller than the logging interval",
+)
+"""Lines Lightning prints that a dlconf user cannot act on."""
+
 
 def test_the_from_scratch_experiment_learns_and_reloads_in_another_process(
     run_experiment: RunExperiment, tmp_path: Path
 ) -> None:
     result = run_experiment("from_scratch", "logger=tensorboard")
     assert result.returncode == 0, result.stderr[-2000:]
+    printed = result.stdout + result.stderr
+    for noise in NOISE:
+        assert noise not in printed
     (folder,) = run_folders(tmp_path / "runs")
 
     config = (folder / "config.yaml").read_text()

@@ -161,6 +161,24 @@ MISTAKES = [
         "Device(precision='bf17-mixed'): 'bf17-mixed' is not one of",
     ),
     (
+        "list_default",
+        "decoder_layers: list[int] = field(default_factory=lambda: [16])",
+        "decoder_layers: list[int] = [16]",
+        "Params.decoder_layers: a list, dict or dataclass default is shared",
+    ),
+    (
+        "link_indexed",
+        "z_dim=p.z_dim, layers",
+        "z_dim=p.decoder_layers[0], layers",
+        "is a link, not a value",
+    ),
+    (
+        "params_field_typo",
+        "    beta: float = 0.5\n",
+        "    beta: float = 0.5\n    z_dm: int = 2\n",
+        "new field 'z_dm' (did you mean 'z_dim'?)",
+    ),
+    (
         "seed_none",
         "    checkpoint=checkpoint,\n)",
         "    checkpoint=checkpoint,\n    seed=None,\n)",

@@ -9,14 +9,16 @@ epoch.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.utilities import rank_zero_info
 from typing_extensions import override
 
 from dlconf.callbacks.clock import TrainingClock, check_unit, progress
 from dlconf.durations import EPOCH, Duration
+
+log = logging.getLogger(__name__)
 
 
 class TrainForCallback(Callback):
@@ -103,4 +105,5 @@ class TrainForCallback(Callback):
             return
         self._reached = True
         trainer.should_stop = True
-        rank_zero_info(f"train_for='{self._duration}' reached: signaling the trainer to stop.")
+        if trainer.is_global_zero:
+            log.info("train_for='%s' reached: training stops", self._duration)

@@ -40,11 +40,13 @@ from dlconf.experiment import Experiment
 from dlconf.internals import split_sweep
 from dlconf.runner import slurm
 from dlconf.runner.agent_guard import check_agent_command_line
+from dlconf.runner.completion import answer_completion
 from dlconf.runner.ddp import lightning_rank
 from dlconf.runner.hydra_errors import explain
 from dlconf.runner.job import train
 from dlconf.runner.opening import RunConfig, new_run, rank_run, resumed_run, srun_rank_run
 from dlconf.runner.overrides import parse_command_line
+from dlconf.runner.quiet import quiet_libraries
 from dlconf.runner.record import rerun_command
 from dlconf.runner.resume import (
     LATEST,
@@ -69,6 +71,9 @@ log = logging.getLogger(__name__)
 
 def main(experiment: Experiment[Any]) -> None:
     """Run ``experiment`` from the command line (``sys.argv``)."""
+    if answer_completion(sys.argv[1:]):
+        return
+    quiet_libraries()
     rank = lightning_rank(sys.argv[1:])
     # A sweep agent's command line comes from a server: it may hold only plain values of
     # the sweep's parameters. What Lightning appends for its ranks is not the user's.

@@ -35,6 +35,8 @@ TrainerConf = builds(
     # train_for (a callback) decides when to stop; Lightning's 1000-epoch default would
     # silently cut long runs short.
     max_epochs=-1,
+    # The summary is a screenful before every run; `trainer.enable_model_summary=true` shows it.
+    enable_model_summary=False,
     accelerator="${device.accelerator}",
     devices="${device.devices}",
     strategy="${device.strategy}",

@@ -127,6 +127,12 @@ class Sweep:
             raise ConfigError(
                 f"Sweep(train_for={self.train_for!r}) takes a duration such as epochs(10)"
             )
+        for parameter in self.parameters:
+            if not isinstance(parameter, Parameter):
+                raise ConfigError(
+                    f"sweep parameter {parameter!r} has no distribution: write "
+                    "vary(p.beta).over(LogUniform(min=-5, max=0)) (or Values([...]))"
+                )
         keys = tuple(parameter.key for parameter in self.all_parameters)
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
