@@ -45,7 +45,7 @@ def experiment_costs(name: str, overrides: list[str], repeats: int) -> dict[str,
     """Median seconds of each phase of building ``experiments.<name>``."""
     import importlib
 
-    from dlconf.runner.job import build
+    from dlconf.runner.build import build
     from dlconf.runner.store import store_experiment
     from dlconf.runner.validate import validate
 
@@ -72,7 +72,7 @@ def experiment_costs(name: str, overrides: list[str], repeats: int) -> dict[str,
 
 
 def _build_all(cfg: DictConfig) -> None:
-    from dlconf.runner.job import build
+    from dlconf.runner.build import build
 
     build(cfg.optimization, "optimization")
     for name in cfg.evaluation:
@@ -86,8 +86,8 @@ def sweep_seconds(m: int, data_overrides: list[str]) -> tuple[float, float]:
     import hydra
 
     import experiments.mnist_vae as vae
+    from dlconf.runner.build import build
     from dlconf.runner.cli import check_command_line
-    from dlconf.runner.job import build
     from dlconf.runner.store import store_experiment
     from dlconf.runner.validate import validate
 

@@ -80,11 +80,13 @@ def config(experiment: str, overrides: Sequence[str]) -> DictConfig:
 def fit(experiment: str, overrides: Sequence[str]) -> StepClock:
     """Train as ``python -m experiments.<experiment>`` would, in this process; step times."""
     from dlconf.runner.job import train
+    from dlconf.runner.opening import RunConfig, new_run
 
     with tempfile.TemporaryDirectory(dir=scratch(), ignore_cleanup_errors=True) as runs:
-        cfg = config(experiment, [*overrides, f"device.experiments_root={runs}"])
+        args = [*overrides, f"device.experiments_root={runs}"]
+        run = RunConfig.check(config(experiment, args))
         with StepClock() as clock, quiet():
-            train(cfg)
+            train(run, new_run(run, args))
     return clock
 
 

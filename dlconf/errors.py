@@ -1,14 +1,21 @@
 """Errors a user can cause and act on.
 
 Each one is raised with a message that names the bad key or value and what would be valid;
-the runner prints that message alone and exits with code 2 (the convention for usage
-errors), never a traceback.
+the runner prints that message alone (:func:`exit_with`) and exits with the error's code,
+never a traceback:
+
+- 2: a mistake in the command line or the config, found before anything is built;
+- 3: training diverged (a non-finite loss, gradient or parameter); the last good
+  checkpoint is kept;
+- 74 (``EX_IOERR``): the file system refused a write (read-only, full, no permission).
 """
 
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
+from typing import NoReturn
 
 
 class DlconfError(Exception):
@@ -44,10 +51,29 @@ class DatasetDamagedError(DlconfError):
     exit_code = 2
 
 
-class NonFiniteLossError(DlconfError):
-    """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
+class NonFiniteError(DlconfError):
+    """Training diverged: a loss, gradient or parameter became NaN or infinite.
+
+    Raised before the bad values reach a checkpoint, so the last one saved is good.
+    """
 
     exit_code = 3
+
+
+class NonFiniteLossError(NonFiniteError):
+    """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
+
+
+class StorageError(DlconfError):
+    """The file system refused a write of the run (read-only, full, no permission)."""
+
+    exit_code = 74  # EX_IOERR in sysexits.h
+
+
+def exit_with(error: DlconfError) -> NoReturn:
+    """Print ``error`` as the user should read it and exit with its code (2: bad input)."""
+    sys.stderr.write(f"error: {error}\n")
+    sys.exit(error.exit_code)
 
 
 def close_matches(word: str, candidates: Iterable[str]) -> str:

@@ -30,7 +30,6 @@ downloaded.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,23 +39,25 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import Tensor, nn
 
-from dlconf.callbacks.checkpoints import LAST_CHECKPOINT
+from dlconf.callbacks.checkpoints import read_checkpoint
 from dlconf.devices import Device, check_device_name, registered_devices, selected_device_name
 from dlconf.errors import ConfigError, close_matches
 from dlconf.optimization.base import COUNTERS_KEY, Optimization
+from dlconf.runner.build import build
 from dlconf.runner.cli import _import_devices
-from dlconf.runner.job import CHECKPOINT_DIR, build
-from dlconf.runner.resume import newest_checkpoint
-from dlconf.runner.run_folder import CONFIG_FILE
+from dlconf.runner.run_folder import (
+    BEST,
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    LAST,
+    LAST_CHECKPOINT,
+    RunFolder,
+)
 
 __all__ = ["load_run"]
 
 OPTIMIZATION = "optimization"
 """The config key of the LightningModule whose ``state_dict`` the checkpoints hold."""
-
-LAST, BEST = "last", "best"
-BEST_PATTERN = "best-*.ckpt"
-"""The runner's name for the checkpoint kept by ``checkpoint.monitor`` (``best-<step>``)."""
 
 _WANDB_RUN_PATH = re.compile(r"(?P<entity>[^/\s]+)/(?P<project>[^/\s]+)/(?:runs/)?(?P<run>[^/\s]+)")
 _MISSING = object()
@@ -97,12 +98,12 @@ def load_run(
             component path or device, or weights that do not fit the built component.
     """
     folder = _run_folder(source, checkpoint)
-    cfg = _read_config(folder)
+    cfg = _read_config(folder.path)
     cfg.device = _device_node(device)
-    node = _component_node(cfg, component, folder)
+    node = _component_node(cfg, component, folder.path)
     prefix = _state_prefix(component)
     # Found before building, which may read a whole data set, so a wrong name fails at once.
-    path = None if prefix is None else _checkpoint_file(folder, checkpoint)
+    path = None if prefix is None else folder.checkpoint(checkpoint)
     # Building initializes weights that are overwritten at once; restoring the generator
     # leaves the caller's random stream where it was (a seeded script samples the same).
     rng = torch.get_rng_state()
@@ -111,7 +112,7 @@ def load_run(
     finally:
         torch.set_rng_state(rng)
     if prefix is not None and path is not None and isinstance(built, nn.Module):
-        _load_weights(built, prefix, _read_checkpoint(path), path, component)
+        _load_weights(built, prefix, read_checkpoint(path), path, component)
     if isinstance(built, nn.Module):
         built.eval()
     return built
@@ -120,22 +121,24 @@ def load_run(
 # --- the run folder ------------------------------------------------------------------------
 
 
-def _run_folder(source: str | Path, checkpoint: str) -> Path:
+def _run_folder(source: str | Path, checkpoint: str) -> RunFolder:
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():
             raise ConfigError(f"{path} is a file, not a run folder{_RUN_FOLDER_HINT}")
-        return path
+        return RunFolder(path)
     match = _WANDB_RUN_PATH.fullmatch(str(source)) if isinstance(source, str) else None
     if match is None or str(source).startswith((".", "/", "~")):
         raise ConfigError(f"no run folder at {path}{_RUN_FOLDER_HINT}")
-    return _download_from_wandb(match["entity"], match["project"], match["run"], checkpoint)
+    return RunFolder(
+        _download_from_wandb(match["entity"], match["project"], match["run"], checkpoint)
+    )
 
 
 def _read_config(folder: Path) -> DictConfig:
-    config_file = folder / CONFIG_FILE
+    config_file = RunFolder(folder).config_file
     if not config_file.is_file():
-        runs = sorted(p.parent.name for p in folder.glob(f"*/{CONFIG_FILE}"))
+        runs = sorted(run.path.name for run in RunFolder.runs_in(folder))
         inside = f" (the runs in it: {', '.join(runs)})" if runs else ""
         raise ConfigError(
             f"{folder} holds no {CONFIG_FILE}, so it is not a run folder{inside}{_RUN_FOLDER_HINT}"
@@ -210,48 +213,6 @@ def _state_prefix(component: str) -> str | None:
 # --- the weights ---------------------------------------------------------------------------
 
 
-def _checkpoint_file(folder: Path, checkpoint: str) -> Path:
-    checkpoints = folder / CHECKPOINT_DIR
-    saved = sorted(p.name for p in checkpoints.glob("*.ckpt")) if checkpoints.is_dir() else []
-    if checkpoint == LAST:
-        newest = newest_checkpoint(folder)
-        if newest is not None:
-            return newest
-    elif checkpoint == BEST:
-        best = sorted(checkpoints.glob(BEST_PATTERN))
-        if len(best) == 1:
-            return best[0]
-        if len(best) > 1:
-            raise ConfigError(
-                f"several best checkpoints in {checkpoints}: {', '.join(p.name for p in best)}; "
-                "pass one by name, e.g. checkpoint=" + repr(best[-1].name)
-            )
-    elif (checkpoints / checkpoint).is_file():
-        return checkpoints / checkpoint
-    elif Path(checkpoint).expanduser().is_file():
-        return Path(checkpoint).expanduser()
-    listing = f"there are: {', '.join(saved)}" if saved else "there are none"
-    why = " (best checkpoints exist when checkpoint.monitor is set)" if checkpoint == BEST else ""
-    raise ConfigError(
-        f"no {checkpoint!r} checkpoint in {checkpoints}"
-        f"{close_matches(checkpoint, [LAST, BEST, *saved])}"
-        f"{why}; {listing}. Pass checkpoint='last', 'best' or one of the file names."
-    )
-
-
-def _read_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        # weights_only: a checkpoint may come from a W&B server, and unpickling arbitrary
-        # objects would run code from it. dlconf's checkpoints hold tensors and plain values.
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, OSError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConfigError(f"cannot read the checkpoint {path}: {first}") from None
-    if not isinstance(loaded, dict) or "state_dict" not in loaded:
-        raise ConfigError(f"{path} is not a Lightning checkpoint (it has no 'state_dict')")
-    return cast(dict[str, Any], loaded)
-
-
 def _load_weights(
     module: nn.Module, prefix: str, checkpoint: dict[str, Any], path: Path, component: str
 ) -> None:
@@ -321,7 +282,7 @@ def _download_from_wandb(entity: str, project: str, run_id: str, checkpoint: str
         wanted |= _wanted_checkpoints(files, prefix, checkpoint)
         # A checkpoint the run no longer has (an older best-<step>) would make "best"
         # ambiguous here: the cache mirrors the run as it is now.
-        for stale in (folder / CHECKPOINT_DIR).glob("*.ckpt"):
+        for stale in RunFolder(folder).checkpoint_files():
             if prefix + stale.name not in files:
                 stale.unlink()
         for name in sorted(wanted & files.keys()):
@@ -342,19 +303,19 @@ def _wanted_checkpoints(files: Iterable[str], prefix: str, checkpoint: str) -> s
     if checkpoint == LAST:
         keep = {LAST_CHECKPOINT}
     elif checkpoint == BEST:
-        keep = {name for name in names if Path(name).match(BEST_PATTERN)}
+        keep = {name for name in names if RunFolder.is_best(name)}
     else:
         keep = {checkpoint}
     return {prefix + name for name in keep}
 
 
 def _has_checkpoint(folder: Path, checkpoint: str) -> bool:
-    checkpoints = folder / CHECKPOINT_DIR
+    run = RunFolder(folder)
     if checkpoint == LAST:
-        return (checkpoints / LAST_CHECKPOINT).is_file()
+        return run.last_checkpoint.is_file()
     if checkpoint == BEST:
-        return any(checkpoints.glob(BEST_PATTERN))
-    return (checkpoints / checkpoint).is_file()
+        return any(RunFolder.is_best(p.name) for p in run.checkpoint_files())
+    return (run.checkpoint_dir / checkpoint).is_file()
 
 
 def _cache_root() -> Path:

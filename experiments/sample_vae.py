@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 import torch
@@ -21,7 +20,8 @@ from lightning.pytorch import seed_everything
 from torch import nn
 from torchvision.utils import save_image  # pyright: ignore[reportUnknownVariableType]
 
-from dlconf import DlconfError, load_run
+from dlconf import ConfigError, DlconfError, load_run
+from dlconf.errors import exit_with
 from dlconf.models import GenerativeModel
 
 
@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         out = sample(args.run, args.out, args.n, args.device, args.checkpoint, args.seed)
     except DlconfError as error:
-        sys.stderr.write(f"error: {error}\n")
-        sys.exit(2)
+        exit_with(error)  # one line; 2 for a wrong run, checkpoint or device
     print(f"wrote {args.n} samples to {out}")
 
 
@@ -39,7 +38,7 @@ def sample(run: str, out: Path, n: int, device: str | None, checkpoint: str, see
     """Write ``n`` samples of the run's model to ``out`` as one PNG grid; returns ``out``."""
     model = load_run(run, "optimization.model", device=device, checkpoint=checkpoint)
     if not isinstance(model, nn.Module) or not isinstance(model, GenerativeModel):
-        raise DlconfError(
+        raise ConfigError(
             f"the model of {run} is a {type(model).__name__}, which cannot sample: "
             "give the run of a generative model (a VAE)"
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dlconf.runner.run_folder import RunFolder
 from tests.mnist_files import write_mnist_idx
 
 ROOT = Path(__file__).parents[1]
@@ -81,5 +82,5 @@ def run_experiment(tmp_path: Path) -> RunExperiment:
 
 
 def run_folders(experiments_root: Path) -> list[Path]:
-    """Every run folder under ``experiments_root`` (they hold a config.yaml)."""
-    return sorted(p.parent for p in experiments_root.glob("*/*/*/config.yaml"))
+    """Every run folder under ``experiments_root``, as :class:`RunFolder` finds them."""
+    return [folder.path for folder in RunFolder.all_under(experiments_root)]

@@ -143,6 +143,36 @@ def test_a_killed_run_resumes_to_the_same_weights_and_logs(
     assert [entry["resumed"] for entry in record] == [False, True]
 
 
+def test_ctrl_c_saves_last_ckpt_and_resume_reaches_the_same_weights(
+    mnist_root: Path, uninterrupted: Path, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    process = _start("experiments.mnist_vae", *_vae(mnist_root, runs))
+    folder = _wait_for_step(runs, 40, process)
+    process.send_signal(signal.SIGINT)  # Ctrl-C: finish the step, save, say how to continue
+    code, stderr = _finish(process)
+    assert code == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    stopped_at = int(_checkpoint(folder)["global_step"])  # type: ignore[call-overload]
+    assert 40 <= stopped_at < STEPS
+    resume = f"python -m experiments.mnist_vae resume={folder}"
+    assert f"stopped by Ctrl-C; the checkpoint is saved: continue with {resume}\n" in stderr
+
+    # Resumed without repeating device.data_root (recorded on this machine), with a
+    # display-only flag; the result is the uninterrupted run's.
+    code, stderr = _finish(
+        _start("experiments.mnist_vae", f"resume={folder}", "trainer.enable_progress_bar=false")
+    )
+    assert code == 0, stderr[-3000:]
+    resumed, reference = _checkpoint(folder), _checkpoint(uninterrupted)
+    assert resumed["global_step"] == reference["global_step"] == STEPS
+    weights, expected = resumed["state_dict"], reference["state_dict"]
+    assert isinstance(weights, dict) and isinstance(expected, dict)
+    for name, value in expected.items():
+        torch.testing.assert_close(weights[name], value, rtol=1e-4, atol=1e-5, msg=name)
+    assert [step for step, _ in _scalars(folder, "ELBO/Validation")] == [0, 100, 200, 300]
+
+
 def test_sigterm_saves_a_checkpoint_newer_than_the_signal(mnist_root: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     process = _start(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dlconf import ConfigError
-from dlconf.sweeps.agent_guard import check_agent_command_line, started_by_agent
+from dlconf.runner.agent_guard import check_agent_command_line, started_by_agent
 from tests.conftest import ROOT
 
 AGENT = {"WANDB_SWEEP_ID": "abc123"}

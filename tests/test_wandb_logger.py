@@ -212,16 +212,19 @@ def test_finalize_twice_finishes_the_run_once(tmp_path: Path) -> None:
 
 
 def test_a_resumed_run_goes_on_in_the_same_wandb_run(tmp_path: Path) -> None:
-    first = WandbEntryLogger(save_dir=str(tmp_path))
+    # The runner passes the run id it keeps in the run's record.json, both times.
+    first = WandbEntryLogger(save_dir=str(tmp_path), run_id="abcd1234")
     first.log("Loss", ScalarEntry(1.0), 5, {})
     first.finalize("failed")
-    resumed = WandbEntryLogger(save_dir=str(tmp_path), resume_step=5)
+    resumed = WandbEntryLogger(save_dir=str(tmp_path), resume_step=5, run_id="abcd1234")
     resumed.log("Loss", ScalarEntry(0.5), 6, {})
     resumed.finalize("success")
 
     folders = offline_runs(tmp_path)
     assert len(folders) == 2
-    assert len({file.name for folder in folders for file in folder.glob("*.wandb")}) == 1
+    assert {file.name for folder in folders for file in folder.glob("*.wandb")} == {
+        "run-abcd1234.wandb"
+    }
     assert [row["Loss"] for folder in folders for row in read_run(folder).rows_with("Loss")] == [
         1.0,
         0.5,

@@ -4,7 +4,11 @@ Lightning's ``ModelCheckpoint`` decides *when* to save; these pieces make each s
 and make sure the last state is on disk whenever a run stops:
 
 - :class:`AtomicCheckpointIO` writes to a temporary file and renames it over the target, so
-  a kill during a save (SIGKILL included) leaves the previous checkpoint readable.
+  a kill during a save (SIGKILL included) leaves the previous checkpoint readable; a save
+  the file system refuses (a full disk) removes its temporary file, keeps the previous
+  checkpoint and stops the run with one line (:class:`~dlconf.errors.StorageError`), rather
+  than training on without checkpoints. It reads through :func:`read_checkpoint`, the one
+  function that reads a checkpoint and reports a damaged file in one line.
 - :class:`SaveOnStop` saves when training ends normally (after the final evaluation, so
   the best-by-metric checkpoint sees it and a resumed run does not repeat it) and when
   Lightning stops on SIGTERM (a preempted or cancelled job): the run resumes from exactly
@@ -13,17 +17,51 @@ and make sure the last state is on disk whenever a run stops:
 
 from __future__ import annotations
 
+import errno
 import os
+import pickle
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import torch
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from typing_extensions import override
 
-LAST_CHECKPOINT = ModelCheckpoint.CHECKPOINT_NAME_LAST + ModelCheckpoint.FILE_EXTENSION
+from dlconf.errors import ConfigError, StorageError
+from dlconf.internals import monitor_candidates, save_top_k
+
+
+class DamagedCheckpointError(ConfigError):
+    """A checkpoint file that cannot be read (truncated, or not a checkpoint)."""
+
+
+def read_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    weights_only: bool | None = True,
+    mmap: bool = False,
+    map_location: Any = "cpu",
+) -> dict[str, Any]:
+    """The checkpoint in ``path``; a file that is not a readable one is a one-line error.
+
+    Args:
+        weights_only: torch's safe unpickler (tensors and plain values): a checkpoint may
+            come from a W&B server, and unpickling arbitrary objects would run its code.
+            ``None`` is torch's default.
+        mmap: map the tensors instead of reading them (to look at the counters only).
+    """
+    try:
+        loaded = torch.load(path, map_location=map_location, weights_only=weights_only, mmap=mmap)
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, zipfile.BadZipFile) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DamagedCheckpointError(f"cannot read the checkpoint {path}: {first}") from None
+    if not isinstance(loaded, dict) or "state_dict" not in loaded:
+        raise DamagedCheckpointError(f"{path} is not a Lightning checkpoint (no 'state_dict')")
+    return cast(dict[str, Any], loaded)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -35,33 +73,57 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     ) -> None:
         target = Path(path)
         tmp = target.with_name(f".{target.name}.tmp")
-        super().save_checkpoint(checkpoint, tmp, storage_options)
-        with open(tmp, "rb") as written:
-            os.fsync(written.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, target)
+        try:
+            super().save_checkpoint(checkpoint, tmp, storage_options)
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())  # the bytes are on disk before the name points at them
+            os.replace(tmp, target)
+        except OSError as error:
+            tmp.unlink(missing_ok=True)  # the previous checkpoint is untouched
+            raise StorageError(_save_failure(target, error)) from None
+        except RuntimeError as error:
+            # torch.save reports a failed write (a full disk) as a RuntimeError of its own.
+            tmp.unlink(missing_ok=True)
+            if "write" not in str(error) and "file" not in str(error):
+                raise
+            raise StorageError(_save_failure(target, OSError(errno.EIO, str(error)))) from None
+
+    @override
+    def load_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        map_location: Any = None,
+        weights_only: bool | None = None,
+    ) -> dict[str, Any]:
+        return read_checkpoint(path, weights_only=weights_only, map_location=map_location)
+
+
+def _save_failure(target: Path, error: OSError) -> str:
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT) or "space" in str(error).lower()
+    why = "no space left on its file system" if full else (error.strerror or str(error))
+    return (
+        f"cannot save the checkpoint {target}: {why}; the run stopped, and the previous "
+        "checkpoint is kept. Free space (or give device.experiments_root=<folder> on another "
+        "disk) and continue with resume=<run folder>"
+    )
 
 
 class SaveOnStop(Callback):
-    """Saves ``<checkpoint dir>/last.ckpt`` at the end of training and on SIGTERM."""
+    """Saves ``last`` (the run's ``last.ckpt``) at the end of training and on SIGTERM."""
 
-    def __init__(self, checkpoint: ModelCheckpoint) -> None:
+    def __init__(self, checkpoint: ModelCheckpoint, last: Path) -> None:
         super().__init__()
         self._checkpoint = checkpoint
-
-    @property
-    def path(self) -> Path:
-        if self._checkpoint.dirpath is None:
-            raise RuntimeError("the checkpoint folder is set by the runner before fit")
-        return Path(self._checkpoint.dirpath) / LAST_CHECKPOINT
+        self.path = last
 
     @override
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        # ModelCheckpoint's own saving, at a moment it does not save by itself; its
-        # private methods are used so `best_model_path` and top-k stay its business.
+        # ModelCheckpoint's own saving, at a moment it does not save by itself, so
+        # `best_model_path` and top-k stay its business (dlconf.internals).
         checkpoint = self._checkpoint
-        candidates = checkpoint._monitor_candidates(trainer)
+        candidates = monitor_candidates(checkpoint, trainer)
         if checkpoint.monitor is not None and checkpoint.monitor in candidates:
-            checkpoint._save_topk_checkpoint(trainer, candidates)
+            save_top_k(checkpoint, trainer, candidates)
         trainer.save_checkpoint(self.path)
 
     @override

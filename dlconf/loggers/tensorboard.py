@@ -52,9 +52,10 @@ class TensorBoardEntryLogger(TensorBoardLogger):
     ``counters/<name>`` once per step, however many entries that step logs.
 
     Args:
-        save_dir: the run folder; events are written to ``<save_dir>/tensorboard``.
-        resume_step: set by the runner when it resumes the run in ``save_dir`` from a
-            checkpoint at that step.
+        save_dir: the run folder; events are written to ``<save_dir>/<version>``.
+        resume_step: set when the run in ``save_dir`` resumes from a checkpoint at that step.
+        run_id: the run's id; TensorBoard has no use for it.
+        version: the events' folder in the run folder.
         max_pending: writes that may wait for the writer thread before logging waits.
         background: ``False`` writes in the training thread.
         **kwargs: passed on to :class:`~lightning.pytorch.loggers.TensorBoardLogger`.
@@ -64,16 +65,19 @@ class TensorBoardEntryLogger(TensorBoardLogger):
         self,
         save_dir: str,
         resume_step: int | None = None,
+        run_id: str | None = None,
+        version: str = "tensorboard",
         max_pending: int = DEFAULT_MAX_PENDING,
         background: bool = True,
         **kwargs: Any,
     ) -> None:
+        del run_id
         if resume_step is not None:
             # A resumed run writes on in the same folder; TensorBoard drops whatever the
             # interrupted run logged after its checkpoint, so no step appears twice.
             kwargs["purge_step"] = resume_step + 1
         # No experiment name / version folders: dlconf's run folder is already per run.
-        super().__init__(save_dir=save_dir, name="", version="tensorboard", **kwargs)
+        super().__init__(save_dir=save_dir, name="", version=version, **kwargs)
         self._counters_step: int | None = None
         self._writes = BackgroundWriter("tensorboard", max_pending, threaded=background)
 

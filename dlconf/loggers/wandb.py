@@ -114,7 +114,9 @@ class WandbEntryLogger(WandbLogger):
         entity: the W&B user or team; ``None`` for W&B's default (``WANDB_ENTITY``).
         tags: W&B tags for the run.
         resume_step: set by the runner when it resumes the run in ``save_dir`` from a
-            checkpoint at that step: the W&B run found there is resumed.
+            checkpoint at that step.
+        run_id: the W&B run id, which the runner keeps in the run's record: a resumed run
+            goes on in the W&B run it started (Lightning passes ``resume="allow"``).
         max_pending: rows that may wait for the writer thread before logging waits.
         background: ``False`` encodes and logs in the training thread.
         **kwargs: passed on to :class:`~lightning.pytorch.loggers.WandbLogger` and
@@ -129,14 +131,14 @@ class WandbEntryLogger(WandbLogger):
         entity: str | None = None,
         tags: Sequence[str] | None = None,
         resume_step: int | None = None,
+        run_id: str | None = None,
         max_pending: int = DEFAULT_MAX_PENDING,
         background: bool = True,
         **kwargs: Any,
     ) -> None:
-        if resume_step is not None and "id" not in kwargs:
-            # A resumed dlconf run goes on in the W&B run it started (Lightning passes
-            # resume="allow"); W&B keeps the rows logged after the checkpoint it restarts from.
-            kwargs["id"] = previous_run_id(Path(save_dir))
+        del resume_step
+        if run_id is not None:
+            kwargs.setdefault("id", run_id)
         kwargs.setdefault("mode", wandb_mode(os.environ))
         # Offline for want of credentials, not by request: say so in one line of our own
         # (once the run's folder is known) instead of W&B's dozen-line banner.
@@ -269,13 +271,6 @@ def has_credentials(environ: Mapping[str, str]) -> bool:
     except (OSError, netrc.NetrcParseError):
         return False
     return entry is not None and bool(entry[2])
-
-
-def previous_run_id(save_dir: Path) -> str | None:
-    """The id of the last W&B run in ``save_dir`` (``wandb/latest-run``), if there is one."""
-    # The folder's name may carry a suffix; its run file is always run-<id>.wandb.
-    run_file = next((save_dir / "wandb" / "latest-run").glob("run-*.wandb"), None)
-    return None if run_file is None else run_file.stem.removeprefix("run-")
 
 
 def _hostname(url: str) -> str:

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 from typing_extensions import TypeVar
 
 from dlconf.data import TRAIN, Batch, DataSplits, Sample
+from dlconf.internals import should_update_logs, uses_distributed_sampler
 from dlconf.loading import IndexBatchSampler, TensorBatches, tensors_of
 from dlconf.models.protocols import TrainableModel
 from dlconf.optimization.base import Optimization
@@ -144,7 +145,7 @@ class AdamBatchOptimization(Optimization[M]):
     def _writes_logs_now(self) -> bool:
         trainer = self.trainer
         fast_dev_run = getattr(trainer, "fast_dev_run", False)  # set by Trainer.__init__
-        return bool(trainer._logger_connector.should_update_logs or fast_dev_run)
+        return should_update_logs(trainer) or bool(fast_dev_run)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
@@ -163,8 +164,7 @@ def _shard(trainer: Trainer | None) -> tuple[int, int]:
     if trainer is None:
         return 1, 0
     # The same decision Lightning takes before it puts a DistributedSampler in a DataLoader.
-    connector = getattr(trainer, "_accelerator_connector", None)
-    if not getattr(connector, "use_distributed_sampler", True):
+    if not uses_distributed_sampler(trainer):
         return 1, 0
     kwargs = trainer.distributed_sampler_kwargs
     if not kwargs:

@@ -1,153 +1,125 @@
-"""One run: validate, seed, build, create (or reopen) the run folder, fit.
+"""One run: seed, build, fit, in the run folder it was given.
 
-Order matters for "nothing half-written": the config is validated and the optimization
-(model and data) built before the run folder exists; if the logger or the Trainer then
-fails on a user's value, the new folder is removed again. Such failures exit with code 2
-and one message.
+How the folder was opened (a new run, a resume, a SLURM requeue, a DDP rank) is
+:mod:`dlconf.runner.opening`'s business; here every run is the same. Order matters for
+"nothing half-written": the optimization (model and data) is built first, the Trainer before
+the logger; if any of them fails on a user's value, a new run folder is removed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ctypes
 import logging
 import os
-import shutil
-import sys
+from collections.abc import Generator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from hydra.errors import InstantiationException
-from hydra_zen import instantiate
 from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
-from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
 from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
-from dlconf.durations import EPOCH, GLOBAL_STEP, Duration
-from dlconf.errors import ConfigError, DlconfError
+from dlconf.durations import EPOCH, GLOBAL_STEP
+from dlconf.errors import NonFiniteLossError
 from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
-from dlconf.runner.cli import exit_with
-from dlconf.runner.record import write_record
-from dlconf.runner.resume import checkpoint_step, newest_checkpoint, run_of_slurm_job
-from dlconf.runner.run_folder import create_run_folder, save_config
-from dlconf.runner.strict_parser import strict_parser
-from dlconf.runner.validate import ValidConfig, validate
+from dlconf.runner.build import build
+from dlconf.runner.non_finite import NonFiniteGuard, diverged
+from dlconf.runner.opening import RunConfig
+from dlconf.runner.run_folder import RunFolder
+from dlconf.runner.signals import CtrlCAsSigterm
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoints"
-RUN_DIR_ENV = "DLCONF_RUN_DIR"
 NVML_CHECK_ENV = "PYTORCH_NVML_BASED_CUDA_CHECK"
 PROGRESS_BAR_REFRESH_STEPS = 20
-CHECKPOINT_ENV = "DLCONF_RESUME_CHECKPOINT"
 
 
-def run_job(cfg: DictConfig) -> float | None:
-    """Hydra's task function; returns the final monitored metric for sweepers."""
-    return _reporting_errors(cfg, None)
+def train(run: RunConfig, folder: RunFolder) -> float | None:
+    """Train ``run`` in ``folder``; returns the final monitored metric (for sweepers)."""
+    cfg, start = run.cfg, folder.resume_from
+    # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
+    # machine's path); what loggers record keeps the links, so it is taken from a copy.
+    recorded = copy.deepcopy(cfg)
+    seed_everything(cfg.seed, workers=True, verbose=False)
+    _skip_nvml_check_without_driver()
+    with _removed_on_failure(folder):
+        optimization: Optimization = build(cfg.optimization, "optimization")
+        trainer = _trainer(run, folder)
+        trainer.loggers = _loggers(cfg, folder, recorded)
+    log.info("run folder: %s", folder.path)
+    with _diverged_runs_stop(optimization, trainer):
+        trainer.fit(optimization, ckpt_path=None if start is None else start.path)
+    return _final_metric(trainer, cfg.checkpoint.monitor)
 
 
-def resume_job(cfg: DictConfig, folder: Path) -> float | None:
-    """Continue the run in ``folder`` with its recorded ``cfg``."""
-    return _reporting_errors(cfg, folder)
-
-
-def _reporting_errors(cfg: DictConfig, resume_dir: Path | None) -> float | None:
+@contextlib.contextmanager
+def _removed_on_failure(folder: RunFolder) -> Generator[None]:
     try:
-        return train(cfg, resume_dir)
-    except DlconfError as error:
-        exit_with(error)
-    except SIGTERMException:
-        # Lightning stopped after the current step and SaveOnStop saved last.ckpt; a
-        # non-zero status tells a scheduler the run is not finished (128 + SIGTERM).
-        sys.stderr.write(
-            "stopped by SIGTERM; the checkpoint is saved: continue with "
-            "resume=<run folder> or resume=last\n"
-        )
-        sys.exit(143)
-
-
-def build(node: Any, where: str, **kwargs: Any) -> Any:
-    """Instantiate ``node``, checking constructor annotations; user errors become ConfigError."""
-    try:
-        return instantiate(node, _convert_="all", _target_wrapper_=strict_parser, **kwargs)
-    except InstantiationException as error:
-        cause = error.__cause__
-        if isinstance(cause, DlconfError):
-            raise cause from None
-        if isinstance(cause, ValueError | TypeError):  # pydantic's ValidationError is one
-            raise ConfigError(f"{where}: {_short(cause)}") from None
+        yield
+    except BaseException:
+        if folder.new:
+            folder.remove()  # nothing half-written
         raise
 
 
-def train(cfg: DictConfig, resume_dir: Path | None = None) -> float | None:
-    """Run ``cfg``: a new run, or the run in ``resume_dir`` continued from its checkpoint."""
-    valid = validate(cfg)
-    # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
-    # machine's path); the run's records keep the links, so they are made from a copy.
-    recorded = copy.deepcopy(cfg)
-    seed_everything(cfg.seed, workers=True, verbose=False)
-    optimization: Optimization = build(cfg.optimization, "optimization")
-    clock = TrainingClock()
-    checkpoint = _checkpoint(cfg, valid.checkpoint_every)
-    callbacks = [*_callbacks(cfg, valid, clock), SaveOnStop(checkpoint), checkpoint]
+@contextlib.contextmanager
+def _diverged_runs_stop(optimization: Optimization, trainer: Trainer) -> Generator[None]:
+    """A failed step that non-finite (or overflowing) weights caused is exit 3, naming them;
+    a NaN loss with finite weights stays the optimization's own message."""
+    try:
+        yield
+    except (ValueError, RuntimeError, NonFiniteLossError) as error:
+        stop = diverged(error, optimization, trainer.global_step)
+        if stop is None:
+            raise
+        raise stop from None
+
+
+def _trainer(run: RunConfig, folder: RunFolder) -> Trainer:
+    # Built before the logger: a bad Trainer argument must fail before a logger starts
+    # writing (W&B's service would go on writing into a folder that is removed).
+    cfg = run.cfg
+    checkpoint = _checkpoint(run, folder)
+    callbacks = [
+        *_callbacks(run),
+        NonFiniteGuard(),
+        CtrlCAsSigterm(),
+        SaveOnStop(checkpoint, folder.last_checkpoint),
+        checkpoint,
+    ]
     if cfg.trainer.enable_progress_bar is not False:
         # Lightning's default redraws the bar twice a step, a measurable share of a small
         # model's step (benchmarks/README.md); a few redraws a second read the same.
         callbacks.append(TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
-    _skip_nvml_check_without_driver()
-    spawned = _spawned_rank()
-    experiments_root = Path(cfg.device.experiments_root).expanduser()
-    if spawned is not None:
-        run_dir, ckpt_path = spawned
-        fresh = False
-    else:
-        resume_dir = resume_dir or run_of_slurm_job(experiments_root, cfg.run.project, cfg.run.name)
-        fresh = resume_dir is None
-        run_dir = resume_dir or create_run_folder(experiments_root, cfg.run.project, cfg.run.name)
-        ckpt_path = None if fresh else newest_checkpoint(run_dir)
-    try:
-        if fresh:
-            save_config(run_dir, recorded)
-        if spawned is None:
-            write_record(run_dir, resumed=not fresh)
-        # The Trainer before the logger: a bad Trainer argument must fail before a logger
-        # starts writing (W&B's service would go on writing into a folder removed below).
-        trainer: Trainer = build(
-            cfg.trainer,
-            "trainer",
-            callbacks=callbacks,
-            logger=False,
-            default_root_dir=str(run_dir),
-            plugins=[AtomicCheckpointIO()],
-        )
-        checkpoint.dirpath = str(run_dir / CHECKPOINT_DIR)
-        resume_step = None if ckpt_path is None else checkpoint_step(ckpt_path)
-        logger: Logger | None = build(cfg.logger, "logger")(
-            save_dir=str(run_dir), **({} if resume_step is None else {"resume_step": resume_step})
-        )
-        # Recorded before training, so even a run that fails shows what it was (W&B config,
-        # TensorBoard hparams, the config files saved with the W&B run).
-        if fresh and isinstance(logger, ConfigRecorder):
-            logger.record_config(recorded, run_dir)
-        trainer.loggers = [logger] if logger is not None else []
-    except BaseException:
-        if fresh:
-            shutil.rmtree(run_dir, ignore_errors=True)  # nothing half-written
-        raise
-    log.info("%s run folder: %s", "run" if fresh else f"resuming from {ckpt_path} in", run_dir)
-    # DDP re-runs this command for ranks > 0 (Lightning's subprocess launcher); they
-    # inherit the environment, and so find this run's folder and checkpoint here.
-    os.environ[RUN_DIR_ENV] = str(run_dir)
-    os.environ[CHECKPOINT_ENV] = str(ckpt_path or "")
-    trainer.fit(optimization, ckpt_path=ckpt_path)
-    return _final_metric(trainer, cfg.checkpoint.monitor)
+    trainer: Trainer = build(
+        cfg.trainer,
+        "trainer",
+        callbacks=callbacks,
+        logger=False,
+        default_root_dir=str(folder.path),
+        plugins=[AtomicCheckpointIO()],
+    )
+    return trainer
+
+
+def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:
+    start = folder.resume_from
+    logger: Logger | None = build(cfg.logger, "logger")(
+        save_dir=str(folder.path),
+        resume_step=None if start is None else start.step,
+        run_id=folder.run_id,
+    )
+    # Recorded before training, so even a run that fails shows what it was (W&B config,
+    # TensorBoard hparams, the config files saved with the W&B run).
+    if folder.new and isinstance(logger, ConfigRecorder):
+        logger.record_config(recorded, folder.path)
+    return [] if logger is None else [logger]
 
 
 def _skip_nvml_check_without_driver() -> None:
@@ -163,15 +135,9 @@ def _skip_nvml_check_without_driver() -> None:
         os.environ.pop(NVML_CHECK_ENV, None)
 
 
-def _spawned_rank() -> tuple[Path, Path | None] | None:
-    """(run folder, checkpoint) when this process is a DDP rank > 0 started by rank 0."""
-    if os.environ.get("LOCAL_RANK", "0") == "0" or not os.environ.get(RUN_DIR_ENV):
-        return None
-    checkpoint = os.environ.get(CHECKPOINT_ENV)
-    return Path(os.environ[RUN_DIR_ENV]), Path(checkpoint) if checkpoint else None
-
-
-def _callbacks(cfg: DictConfig, valid: ValidConfig, clock: TrainingClock) -> list[Callback]:
+def _callbacks(run: RunConfig) -> list[Callback]:
+    cfg, valid = run.cfg, run.valid
+    clock = TrainingClock()
     callbacks: list[Callback] = [
         EvaluationCallback(
             name=str(name),
@@ -188,27 +154,23 @@ def _callbacks(cfg: DictConfig, valid: ValidConfig, clock: TrainingClock) -> lis
     return callbacks
 
 
-def _checkpoint(cfg: DictConfig, every: Duration) -> ModelCheckpoint:
-    monitor = cfg.checkpoint.monitor
+def _checkpoint(run: RunConfig, folder: RunFolder) -> ModelCheckpoint:
+    monitor, every = run.cfg.checkpoint.monitor, run.valid.checkpoint_every
     return ModelCheckpoint(
+        dirpath=folder.checkpoint_dir,
         every_n_train_steps=int(every.amount) if every.unit == GLOBAL_STEP else None,
         every_n_epochs=int(every.amount) if every.unit == EPOCH else None,
         train_time_interval=timedelta(seconds=every.seconds) if every.is_time else None,
-        save_last=cfg.checkpoint.save_last,
+        save_last=run.cfg.checkpoint.save_last,
         monitor=monitor,
-        mode=cfg.checkpoint.mode,
+        mode=run.cfg.checkpoint.mode,
         save_top_k=1 if monitor else 0,
-        filename="best-{step}" if monitor else "step-{step}",
+        filename=RunFolder.BEST_FILENAME if monitor else RunFolder.STEP_FILENAME,
         auto_insert_metric_name=False,
     )
 
 
-def _final_metric(trainer: Trainer, monitor: str | None) -> float | None:
+def _final_metric(trainer: Trainer, monitor: Any) -> float | None:
     if monitor is None or monitor not in trainer.callback_metrics:
         return None
     return float(trainer.callback_metrics[monitor])
-
-
-def _short(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return " ".join(lines[:3])

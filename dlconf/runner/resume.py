@@ -1,36 +1,49 @@
-"""Continuing a run: ``resume=<run folder>`` or ``resume=last``, and SLURM requeues.
+"""Continuing a run: ``resume=<run folder>`` or ``resume=last``.
 
-A resumed run is the recorded run, continued: its ``config.yaml`` as it was (command-line
-overrides are refused, except ``train_for=...`` to extend the training budget, and the
-device: ``device=NAME`` / ``device.KEY=VALUE`` describe this machine, which may not be the
-one the run started on), its
-weights, optimizer state, counters, evaluation and train-for timers and random states from
-the newest checkpoint, and its logs in the same place, with anything written after that
-checkpoint dropped so no step appears twice.
+A resumed run is the recorded run, continued: its ``config.yaml`` as it was, its weights,
+optimizer state, counters, evaluation and train-for timers and random states from the
+newest checkpoint, and its logs in the same place, with anything written after that
+checkpoint dropped so no step appears twice. On the command line only these may change:
+
+- ``train_for=...``: extending the budget is safe;
+- display-only Trainer flags (:data:`DISPLAY_ONLY`): the progress bar, the log rhythm;
+- the device (``device=NAME``, ``device.KEY=VALUE``): the machine may have changed. On the
+  machine the run started on (the same ``DEVICE_NAME``) the run's own device overrides
+  (``device.data_root=/my/data``) still hold, new ones on top; on another, that machine's
+  device is used, and the run says so.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
-import torch
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
-from dlconf.callbacks.checkpoints import LAST_CHECKPOINT
+from dlconf.devices import DEVICE_ENV_VAR
 from dlconf.errors import ConfigError
-from dlconf.runner.record import RECORD_FILE
-from dlconf.runner.run_folder import CONFIG_FILE
+from dlconf.runner.run_folder import RunFolder
+
+log = logging.getLogger(__name__)
 
 RESUME_KEY = "resume"
 LATEST = "last"
-OVERRIDABLE_ON_RESUME = ("train_for",)
-"""Keys a resumed run may change: extending the budget is safe, anything else would make
-the run something other than what was recorded."""
+DISPLAY_ONLY = (
+    "trainer.enable_progress_bar",
+    "trainer.log_every_n_steps",
+    "trainer.enable_model_summary",
+)
+"""Trainer flags that change what is shown, not what is trained."""
+OVERRIDABLE_ON_RESUME = ("train_for", *DISPLAY_ONLY)
+"""Keys a resumed run may change: anything else would make the run something other than
+what was recorded."""
 
 
-def split_resume(overrides: list[str]) -> tuple[str | None, list[str]]:
+def split_resume(overrides: Sequence[str]) -> tuple[str | None, list[str]]:
     """The value of ``resume=...`` (None when absent) and the other overrides."""
     value = None
     rest: list[str] = []
@@ -47,57 +60,50 @@ def is_device_override(override: str) -> bool:
     return key == "device" or key.startswith("device.")
 
 
-def resumed_config(folder: Path, overrides: list[str]) -> DictConfig:
-    """The recorded config of ``folder`` with the allowed ``overrides`` applied."""
-    config_file = folder / CONFIG_FILE
-    if not config_file.is_file():
-        raise ConfigError(
-            f"resume={folder}: no {CONFIG_FILE} there; give a run folder "
-            "(<experiments_root>/<project>/<name>/<date>_<time>) or resume=last"
+def device_overrides(folder: RunFolder, overrides: Sequence[str]) -> list[str]:
+    """The device overrides the continued run composes its device with; new ones win."""
+    new = [o for o in overrides if is_device_override(o)]
+    history = folder.history()
+    first: dict[str, Any] = history[0] if history else {}
+    recorded_on = first.get("device_name") or None
+    here = os.environ.get(DEVICE_ENV_VAR) or None
+    if recorded_on != here:
+        log.warning(
+            "resume: %s ran on DEVICE_NAME=%s; it continues on this machine's device "
+            "(DEVICE_NAME=%s), without the run's own device overrides",
+            folder.path,
+            recorded_on or "(unset)",
+            here or "(unset)",
         )
-    cfg = OmegaConf.load(config_file)
-    assert isinstance(cfg, DictConfig)
+        return new
+    # Records before "args" existed hold [python, program, *args] as the command.
+    args = first.get("args", first.get("command", [])[2:])
+    recorded = [str(o) for o in args if is_device_override(str(o))]
+    if any(o.partition("=")[0] == "device" for o in new):
+        recorded = []  # another device chosen: the run's tweaks of its own device do not apply
+    return [*recorded, *new]
+
+
+def resumed_config(folder: RunFolder, overrides: Sequence[str], device: DictConfig) -> DictConfig:
+    """The recorded config of ``folder`` with the allowed ``overrides`` and this ``device``."""
+    cfg = folder.read_config()
+    parser = OverridesParser.create()
     for override in overrides:
-        key, _, value = override.partition("=")
+        if is_device_override(override):
+            continue
+        key = override.partition("=")[0]
         if key not in OVERRIDABLE_ON_RESUME:
             raise ConfigError(
-                f"resume continues the run as recorded: {override!r} is refused "
-                f"(only {', '.join(k + '=...' for k in OVERRIDABLE_ON_RESUME)} and the device "
-                "may change). "
-                "Start a new run to change anything else."
+                f"resume continues the run as recorded: {override!r} is refused (only "
+                f"{', '.join(k + '=...' for k in OVERRIDABLE_ON_RESUME)} and the device may "
+                "change). Start a new run to change anything else."
             )
-        OmegaConf.update(cfg, key, value)
+        try:
+            (parsed,) = parser.parse_overrides([override])
+        except OverrideParseException as error:
+            first = str(error).strip().splitlines()[0]
+            raise ConfigError(f"cannot parse the override {override!r}: {first}") from None
+        # The parsed value (`false` is a bool), as a composed config would hold it.
+        OmegaConf.update(cfg, key, parsed.value(), merge=False)
+    cfg.device = device
     return cfg
-
-
-def latest_run(experiments_root: Path, project: str, name: str) -> Path:
-    parent = experiments_root.expanduser() / project / name
-    runs = sorted(p.parent for p in parent.glob(f"*/{CONFIG_FILE}"))
-    if not runs:
-        raise ConfigError(f"resume=last: no run of {project}/{name} under {parent}")
-    return runs[-1]
-
-
-def run_of_slurm_job(experiments_root: Path, project: str, name: str) -> Path | None:
-    """The run this SLURM job started before it was requeued, if any."""
-    job_id = os.environ.get("SLURM_JOB_ID")
-    if not job_id:
-        return None
-    parent = experiments_root.expanduser() / project / name
-    for record in sorted(parent.glob(f"*/{RECORD_FILE}"), reverse=True):
-        history = json.loads(record.read_text())
-        if history and history[0].get("slurm_job_id") == job_id:
-            return record.parent
-    return None
-
-
-def newest_checkpoint(folder: Path) -> Path | None:
-    """The checkpoint with the highest global step: last.ckpt, or a SLURM hpc_ckpt_*."""
-    candidates = [folder / "checkpoints" / LAST_CHECKPOINT, *folder.glob("hpc_ckpt_*.ckpt")]
-    steps = {path: checkpoint_step(path) for path in candidates if path.is_file()}
-    return max(steps, key=lambda path: steps[path]) if steps else None
-
-
-def checkpoint_step(path: Path) -> int:
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-    return int(checkpoint["global_step"])

@@ -1,7 +1,7 @@
 """Checks a sweep against its experiment before anything is created, and reports every mistake.
 
 - every parameter is a key of the composed experiment, of a type its distribution fits, and
-  an agent may set it (see :mod:`dlconf.sweeps.agent_guard`);
+  an agent may set it (see :mod:`dlconf.runner.agent_guard`);
 - each representative value (bounds and middle, every listed value) passes the
   experiment's own command-line check as the override an agent would pass, so a
   ``params.batch_size=0`` that ``__post_init__`` refuses is found now, not in run 37;
@@ -20,9 +20,9 @@ from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
 from dlconf.errors import ConfigError
 from dlconf.evaluation.logged import logged_scalars
+from dlconf.runner.agent_guard import override_problem
 from dlconf.runner.cli import _import_devices, check_command_line, compose_or_explain
 from dlconf.runner.store import store_experiment
-from dlconf.sweeps.agent_guard import override_problem
 from dlconf.sweeps.definition import Parameter, Sweep
 from dlconf.sweeps.distributions import Constant
 from dlconf.sweeps.engine import schema_violations

@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dlconf.errors import ConfigError, DlconfError
-from dlconf.runner.cli import exit_with
+from dlconf.errors import ConfigError, DlconfError, exit_with
 from dlconf.sweeps.check import check_sweep
 from dlconf.sweeps.definition import Sweep
 from dlconf.sweeps.local import Trial, results_table, run_local

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from dlconf.errors import ConfigError
-from dlconf.runner.run_folder import create_run_folder
+from dlconf.runner.run_folder import RunFolder
 from dlconf.sweeps.definition import Sweep
 from dlconf.sweeps.engine import Finished, next_values
 
 LOCAL_SWEEPS_DIR = "local_sweeps"
-TENSORBOARD_DIR = "tensorboard"
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def run_local(
         raise ConfigError(
             f"a local sweep reads each trial's metric from TensorBoard: drop {chosen[0]!r}"
         )
-    folder = create_run_folder(experiments_root.expanduser(), LOCAL_SWEEPS_DIR, sweep.sweep_name)
+    folder = RunFolder.create(experiments_root, LOCAL_SWEEPS_DIR, sweep.sweep_name).path
     (folder / "sweep.yaml").write_text(sweep.to_yaml())
     config = sweep.to_wandb()
     trials: list[Trial] = []
@@ -119,15 +118,15 @@ def _run_trial(
         exit_code = subprocess.run(
             command, stdout=log, stderr=subprocess.STDOUT, check=False
         ).returncode
-    run_dir = next(iter(sorted(trial_root.glob(f"*/*/*/{TENSORBOARD_DIR}"))), None)
-    metric = None if run_dir is None else last_scalar(run_dir, sweep.metric.name)
+    run = next(iter(RunFolder.all_under(trial_root)), None)
+    metric = None if run is None else last_scalar(run.tensorboard_dir, sweep.metric.name)
     return Trial(
         number=number,
         values=dict(values),
         exit_code=exit_code,
         metric=metric,
         seconds=time.monotonic() - start,
-        run_dir=None if run_dir is None else run_dir.parent,
+        run_dir=None if run is None else run.path,
     )
 
 
