@@ -29,8 +29,8 @@ from dlconf import (
     global_steps, iterations, link, main, minutes, register_device,
 )
 from dlconf.evaluation import ELBOEvaluation, ImageSampleEvaluation
-from dlconf.models import VAE
-from experiments.mnist.architectures import MNISTDecoder
+from dlconf.models import VAE, VIB
+from experiments.mnist.architectures import MNISTDecoder, MNISTLatentClassifier
 from experiments.mnist.configs import (
     ENCODER, MNIST_DATA, PRIOR, BatchParams, EncoderParams, batch_adam,
 )
@@ -177,6 +177,13 @@ MISTAKES = [
         "    beta: float = 0.5\n",
         "    beta: float = 0.5\n    z_dm: int = 2\n",
         "new field 'z_dm' (did you mean 'z_dim'?)",
+    ),
+    (
+        "evaluation_the_model_cannot_serve",
+        "model = conf(VAE)(encoder=ENCODER, decoder=decoder, prior=PRIOR, beta=p.beta)",
+        "model = conf(VIB)(encoder=ENCODER, prior=PRIOR, beta=p.beta,\n"
+        "    predictor=conf(MNISTLatentClassifier)(z_dim=p.z_dim, layers=[]))",
+        "evaluation 'ELBO': ELBOEvaluation needs a LikelihoodModel",
     ),
     (
         "seed_none",

@@ -81,6 +81,11 @@ class EvaluationCallback(Callback):
         return self._name
 
     @property
+    def evaluation(self) -> Evaluation:
+        """What this callback computes."""
+        return self._evaluation
+
+    @property
     def every(self) -> Duration:
         """How often this evaluation runs."""
         return self._every

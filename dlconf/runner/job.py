@@ -17,7 +17,7 @@ from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
-from lightning.pytorch import Callback, Trainer, seed_everything
+from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig
@@ -51,6 +51,7 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
     with _removed_on_failure(folder):
         optimization: Optimization = build(cfg.optimization, "optimization")
         trainer = _trainer(run, folder)
+        _check_evaluations(trainer, optimization)
         trainer.loggers = _loggers(cfg, folder, recorded)
     log.info("run folder: %s", folder.path)
     with _diverged_runs_stop(optimization, trainer):
@@ -96,7 +97,7 @@ def _trainer(run: RunConfig, folder: RunFolder) -> Trainer:
     if cfg.trainer.enable_progress_bar is not False:
         # Lightning's default redraws the bar twice a step, a measurable share of a small
         # model's step (benchmarks/README.md); a few redraws a second read the same.
-        callbacks.append(TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
+        callbacks.append(_ProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
     trainer: Trainer = build(
         cfg.trainer,
         "trainer",
@@ -106,6 +107,25 @@ def _trainer(run: RunConfig, folder: RunFolder) -> Trainer:
         plugins=[AtomicCheckpointIO()],
     )
     return trainer
+
+
+def _check_evaluations(trainer: Trainer, optimization: Optimization) -> None:
+    """An evaluation the model cannot serve (an ELBO of a classifier) fails now, not at
+    the first evaluation with the run folder already written."""
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(callback, EvaluationCallback):
+            callback.evaluation.check_model(optimization.model, callback.name)
+
+
+class _ProgressBar(TQDMProgressBar):
+    """Lightning's bar without ``v_num`` (the logger's version: a folder name here)."""
+
+    def get_metrics(
+        self, trainer: Trainer, pl_module: LightningModule
+    ) -> dict[str, int | str | float | dict[str, float]]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
 
 
 def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:
