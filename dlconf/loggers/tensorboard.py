@@ -76,8 +76,6 @@ class TensorBoardEntryLogger(TensorBoardLogger):
             # A resumed run writes on in the same folder; TensorBoard drops whatever the
             # interrupted run logged after its checkpoint, so no step appears twice.
             kwargs["purge_step"] = resume_step + 1
-        # Evaluations log real metrics; Lightning's placeholder hp_metric=-1 only misleads.
-        kwargs.setdefault("default_hp_metric", False)
         # No experiment name / version folders: dlconf's run folder is already per run.
         super().__init__(save_dir=save_dir, name="", version=version, **kwargs)
         self._counters_step: int | None = None
