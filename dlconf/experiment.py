@@ -258,11 +258,6 @@ class Experiment(Generic[ParamsT, EvalParamsT, ModelT]):
         """This experiment's eval params as links, typed as its own eval params."""
         return link(type(self.eval_params))
 
-    @property
-    def evaluations(self) -> dict[str, Evaluate[Evaluation[ModelT]]]:
-        """The evaluations by name."""
-        return {evaluate.name: evaluate for evaluate in self.evaluation}
-
     def _check_evaluations(self, where: str) -> None:
         if isinstance(self.evaluation, Mapping):
             raise ConfigError(
