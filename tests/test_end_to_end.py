@@ -14,6 +14,7 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from dlconf.runner.run_folder import RunFolder
 from tests.conftest import ROOT, RunExperiment, run_folders
 
 
@@ -133,6 +134,9 @@ def test_multirun_makes_one_run_folder_per_value(
         yaml.safe_load((f / "resolved.yaml").read_text())["params"]["beta"] for f in folders
     )
     assert betas == [0.1, 1.0]
+    # The folders say which job and value each is; the overrides all jobs share do not.
+    labels = sorted(RunFolder(f).label for f in folders)
+    assert labels == ["job0_beta=0.1", "job1_beta=1.0"]
 
 
 def test_cfg_job_prints_the_composed_config_and_trains_nothing(

@@ -58,6 +58,8 @@ class OfflineRun:
     """An offline W&B run folder (``.../wandb/offline-run-*``), read back."""
 
     folder: Path
+    name: str = ""
+    """The run's display name."""
     config: dict[str, Any] = field(default_factory=dict[str, Any])
     history: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     saved: dict[str, int] = field(default_factory=dict[str, int])
@@ -86,6 +88,7 @@ def read_run(folder: Path, timeout: float = 30.0) -> OfflineRun:
     for record in records(run_file):
         kind = record.WhichOneof("record_type")
         if kind == "run":
+            run.name = str(record.run.display_name)
             run.config.update(_items(record.run.config.update))
         elif kind == "config":
             run.config.update(_items(record.config.update))

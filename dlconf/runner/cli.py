@@ -56,6 +56,7 @@ from dlconf.runner.resume import (
     split_resume,
 )
 from dlconf.runner.run_folder import RunFolder
+from dlconf.runner.run_label import hand_down_swept_keys
 from dlconf.runner.signals import stop_signal
 from dlconf.runner.store import store_experiment
 
@@ -90,6 +91,8 @@ def main(experiment: Experiment[Any]) -> None:
                 raise ConfigError("resume continues one run: drop -m (and --cfg, --help, --info)")
             if not any(getattr(parsed, flag) for flag in PRINTING_FLAGS):
                 check_command_line(config_name, overrides, multirun=bool(parsed.multirun))
+            if parsed.multirun:
+                hand_down_swept_keys(overrides)  # for each job's folder name
             sys.argv[1:] = argv[1:]  # in the order Hydra's own parser reads
             hydra.main(config_path=None, config_name=config_name, version_base="1.3")(_hydra_job)()
             return
@@ -217,7 +220,8 @@ def _hydra_job(cfg: DictConfig) -> float | None:
     """Hydra's task function, for each job of a multirun: a new run, through :func:`train`."""
     try:
         run = RunConfig.check(cfg)
-        folder = new_run(run, list(HydraConfig.get().overrides.task))
+        hydra = HydraConfig.get()
+        folder = new_run(run, list(hydra.overrides.task), job_number=hydra.job.num)
         return train(run, folder)
     except DlconfError as error:
         exit_with(error)

@@ -130,7 +130,9 @@ class _ProgressBar(TQDMProgressBar):
 
 def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:
     start = folder.resume_from
-    logger: Logger | None = build(cfg.logger, "logger")(
+    # The runs of a multirun or sweep share run.name: the W&B name adds what tells them apart.
+    named = {"name": folder.display_name(str(cfg.logger.name))} if "name" in cfg.logger else {}
+    logger: Logger | None = build(cfg.logger, "logger", **named)(
         save_dir=str(folder.path),
         resume_step=None if start is None else start.step,
         run_id=folder.run_id,

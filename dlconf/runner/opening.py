@@ -20,6 +20,7 @@ from dlconf.errors import ConfigError
 from dlconf.runner import slurm
 from dlconf.runner.record import new_run_id, record_entry, rerun_command
 from dlconf.runner.run_folder import RunFolder, check_name
+from dlconf.runner.run_label import run_label
 from dlconf.runner.validate import ValidConfig, validate
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,11 @@ class RunConfig:
         return cls(cfg, validate(cfg))
 
 
-def new_run(run: RunConfig, args: Sequence[str]) -> RunFolder:
-    """A new folder for ``run``; or, when this is the same SLURM job restarted, its folder."""
+def new_run(run: RunConfig, args: Sequence[str], *, job_number: int | None = None) -> RunFolder:
+    """A new folder for ``run``; or, when this is the same SLURM job restarted, its folder.
+
+    ``job_number``: the run is that job of a multirun, and its folder says so.
+    """
     cfg = run.cfg
     root = Path(cfg.device.experiments_root).expanduser()
     project, name = _name(cfg, "project"), _name(cfg, "name")
@@ -57,7 +61,7 @@ def new_run(run: RunConfig, args: Sequence[str]) -> RunFolder:
             requeued.append_record(record_entry(args, run_id=requeued.run_id, resumed=True))
             return dataclasses.replace(requeued, resume_from=start)
         log.warning("SLURM restart: %s saved no checkpoint; starting anew", requeued.path)
-    folder = RunFolder.create(root, project, name)
+    folder = RunFolder.create(root, project, name, run_label(args, job_number=job_number))
     try:
         folder.save_config(cfg, rerun_command(args))
         folder.append_record(record_entry(args, run_id=new_run_id(), resumed=False))

@@ -2,7 +2,7 @@
 
 ::
 
-    <device.experiments_root>/<run.project>/<run.name>/<date>_<time>[-N]/
+    <device.experiments_root>/<run.project>/<run.name>/<date>_<time>[-N][_<label>]/
         config.yaml       the config as composed, links such as ${params.beta} intact
         resolved.yaml     the same with every value filled in
         command.txt       the command that reruns the run, from the repository root
@@ -52,6 +52,9 @@ HPC_CHECKPOINTS = "hpc_ckpt_*.ckpt"
 """Lightning's name for the checkpoint it saves on SLURM's requeue signal, in the folder."""
 
 NAME_MAX = 100
+_STAMP_FORMAT = "%Y-%m-%d_%H-%M-%S"
+_FOLDER_NAME = re.compile(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:-\d+)?(?:_(?P<label>.+))?")
+"""``<date>_<time>[-N][_<label>]``: ``-N`` when runs start in the same second."""
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,=+@-]*")
 _NAME_RULE = (
     f"one name of at most {NAME_MAX} letters, digits and _ . , = + @ - "
@@ -134,8 +137,12 @@ class RunFolder:
     # --- finding, making and opening ---------------------------------------------------
 
     @classmethod
-    def create(cls, experiments_root: Path, project: str, name: str) -> RunFolder:
-        """Make a new, empty run folder; never reuses an existing one."""
+    def create(cls, experiments_root: Path, project: str, name: str, label: str = "") -> RunFolder:
+        """Make a new, empty run folder; never reuses an existing one.
+
+        ``label`` tells the runs of one multirun or sweep apart (``job1_beta=0.1``): it
+        follows the time, so the folders of a name still sort oldest first.
+        """
         root = experiments_root.expanduser().absolute()
         parent = root / check_name("run.project", project) / check_name("run.name", name)
         # Checked on the resolved path, before anything is made: a link inside the root
@@ -150,9 +157,10 @@ class RunFolder:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise storage_error(parent, error) from None
-        stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        stamp = datetime.now().strftime(_STAMP_FORMAT)
+        tail = f"_{check_name('the run label', label)}" if label else ""
         for attempt in range(1000):
-            folder = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+            folder = parent / ((stamp if attempt == 0 else f"{stamp}-{attempt}") + tail)
             try:
                 folder.mkdir()  # atomic: two runs starting in the same second get two folders
             except FileExistsError:
@@ -199,6 +207,16 @@ class RunFolder:
         return [cls(p.parent) for p in sorted(parent.glob(f"*/{CONFIG_FILE}"))]
 
     # --- what is in it -------------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """What tells this run from the others of its multirun or sweep; "" for a plain run."""
+        match = _FOLDER_NAME.fullmatch(self.path.name)
+        return (match.group("label") or "") if match else ""
+
+    def display_name(self, name: str) -> str:
+        """The run's name as its logger shows it: ``name``, and the label when it has one."""
+        return f"{name}_{self.label}" if self.label else name
 
     @property
     def config_file(self) -> Path:
