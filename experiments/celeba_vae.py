@@ -11,26 +11,12 @@ from __future__ import annotations
 
 from dataclasses import field
 
-from dlconf import (
-    VALID,
-    Checkpoint,
-    Duration,
-    EvalSettings,
-    Evaluate,
-    Experiment,
-    Run,
-    Split,
-    conf,
-    epochs,
-    link,
-    main,
-    minutes,
-)
-from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
+from dlconf import VALID, Checkpoint, Experiment, Run, conf, epochs, link, main, minutes
 from dlconf.models import VAE
 from experiments.celeba.architectures import ConvDecoder, ConvLayer
 from experiments.celeba.configs import ENCODER, PRIOR, CelebAParams, celeba_data
 from experiments.mnist.configs import BatchParams, batch_adam
+from experiments.vae_evaluations import ELBOParams, ImageParams, VAEEvalParams, vae_evaluations
 
 
 def seed_decoder_layers() -> list[ConvLayer]:
@@ -58,23 +44,13 @@ class Params(CelebAParams, BatchParams):
     batch_size: int = 64
 
 
-class ELBOParams(EvalSettings):
-    every: Duration = minutes(5)
-    n_samples: int = 512
-    """Fewer than MNIST's 2048: a CelebA image is 150 times an MNIST digit."""
+class EvalParams(VAEEvalParams):
+    """MNIST's evaluations, less often and on fewer examples: a CelebA image is 150 times
+    an MNIST digit."""
 
-
-class ImageParams(EvalSettings):
-    every: Duration = minutes(5)
-    n_samples: int = 10
-    """Pictures in the grid."""
-    evaluate_on: Split = VALID
-
-
-class EvalParams(EvalSettings):
-    elbo: ELBOParams = field(default_factory=ELBOParams)
-    samples: ImageParams = field(default_factory=ImageParams)
-    reconstruction: ImageParams = field(default_factory=ImageParams)
+    elbo: ELBOParams = field(default_factory=lambda: ELBOParams(every=minutes(5), n_samples=512))
+    samples: ImageParams = field(default_factory=lambda: ImageParams(every=minutes(5)))
+    reconstruction: ImageParams = field(default_factory=lambda: ImageParams(every=minutes(5)))
 
 
 p = link(Params)
@@ -89,19 +65,7 @@ model = conf(VAE)(
     beta=p.beta,
 )
 
-elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=e.elbo.n_samples), every=e.elbo.every)
-samples = Evaluate(
-    "Images/Samples",
-    conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
-    every=e.samples.every,
-)
-reconstructions = Evaluate(
-    "Images/Reconstructions",
-    conf(ImageReconstructionEvaluation)(
-        n_pictures=e.reconstruction.n_samples, evaluate_on=e.reconstruction.evaluate_on
-    ),
-    every=e.reconstruction.every,
-)
+elbo, samples, reconstructions = vae_evaluations(e)
 
 experiment = Experiment(
     name="celeba_vae",

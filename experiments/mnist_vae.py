@@ -10,22 +10,7 @@ from __future__ import annotations
 
 from dataclasses import field
 
-from dlconf import (
-    VALID,
-    Checkpoint,
-    Duration,
-    EvalSettings,
-    Evaluate,
-    Experiment,
-    Run,
-    Split,
-    conf,
-    epochs,
-    link,
-    main,
-    minutes,
-)
-from dlconf.evaluation import ELBOEvaluation, ImageReconstructionEvaluation, ImageSampleEvaluation
+from dlconf import VALID, Checkpoint, Experiment, Run, conf, epochs, link, main
 from dlconf.models import VAE
 from experiments.mnist.architectures import MNISTDecoder
 from experiments.mnist.configs import (
@@ -36,6 +21,7 @@ from experiments.mnist.configs import (
     EncoderParams,
     batch_adam,
 )
+from experiments.vae_evaluations import VAEEvalParams, vae_evaluations
 
 
 class Params(EncoderParams, BatchParams):
@@ -47,23 +33,8 @@ class Params(EncoderParams, BatchParams):
     """Hidden layer sizes of the decoder, code to image."""
 
 
-class ELBOParams(EvalSettings):
-    every: Duration = minutes(1)
-    n_samples: int = 2048
-    """Examples of each split the ELBO is averaged over (the same ones every time)."""
-
-
-class ImageParams(EvalSettings):
-    every: Duration = minutes(1)
-    n_samples: int = 10
-    """Pictures in the grid."""
-    evaluate_on: Split = VALID
-
-
-class EvalParams(EvalSettings):
-    elbo: ELBOParams = field(default_factory=ELBOParams)
-    samples: ImageParams = field(default_factory=ImageParams)
-    reconstruction: ImageParams = field(default_factory=ImageParams)
+class EvalParams(VAEEvalParams):
+    """How often and on how much the ELBO, the samples and the reconstructions are evaluated."""
 
 
 p = link(Params)
@@ -76,19 +47,7 @@ model = conf(VAE)(
     beta=p.beta,
 )
 
-elbo = Evaluate("ELBO", conf(ELBOEvaluation)(n_samples=e.elbo.n_samples), every=e.elbo.every)
-samples = Evaluate(
-    "Images/Samples",
-    conf(ImageSampleEvaluation)(n_pictures=e.samples.n_samples),
-    every=e.samples.every,
-)
-reconstructions = Evaluate(
-    "Images/Reconstructions",
-    conf(ImageReconstructionEvaluation)(
-        n_pictures=e.reconstruction.n_samples, evaluate_on=e.reconstruction.evaluate_on
-    ),
-    every=e.reconstruction.every,
-)
+elbo, samples, reconstructions = vae_evaluations(e)
 
 experiment = Experiment(
     name="mnist_vae",
