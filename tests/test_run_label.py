@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from dlconf.runner.run_label import (
     run_label,
 )
 from tests.conftest import ROOT, run_folders
-from tests.wandb_files import offline_runs, read_run
+from tests.wandb_files import offline_environment, offline_runs, read_run
 
 SHARED = ["data=synthetic", "train_for=3 global_steps"]
 
@@ -102,16 +101,7 @@ def test_the_folder_keeps_its_label_and_is_found_as_a_run(tmp_path: Path) -> Non
 def test_an_agent_run_names_its_folder_and_wandb_run_by_its_values(
     tmp_path: Path, mnist_root: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DEVICE_NAME"}
-    env |= {
-        "DLCONF_SWEEP_AGENT": "1",
-        "DEVICE_NAME": "test-agent",
-        "WANDB_MODE": "offline",
-        "HOME": str(tmp_path / "home"),
-        "WANDB_CONFIG_DIR": str(tmp_path / "wandb_config"),
-        "WANDB_CACHE_DIR": str(tmp_path / "wandb_cache"),
-        "WANDB_DATA_DIR": str(tmp_path / "wandb_data"),
-    }
+    env = offline_environment(tmp_path, DLCONF_SWEEP_AGENT="1", DEVICE_NAME="test-agent")
     result = subprocess.run(
         [
             sys.executable,

@@ -6,7 +6,6 @@ folders in a temporary home), then its ``.wandb`` file and saved files are read 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,25 +14,14 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_folders
-from tests.wandb_files import OfflineRun, offline_runs, read_run
+from tests.wandb_files import OfflineRun, offline_environment, offline_runs, read_run
 
 
 @pytest.fixture(scope="module")
 def run_dir(mnist_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The run folder of ``mnist_vae train_for="100 global_steps"`` with the default logger."""
     tmp = tmp_path_factory.mktemp("wandb_e2e")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key != "DEVICE_NAME" and not key.startswith(("WANDB_", "NETRC"))
-    }
-    env |= {
-        "WANDB_MODE": "offline",
-        "HOME": str(tmp / "home"),
-        "WANDB_CONFIG_DIR": str(tmp / "wandb_config"),
-        "WANDB_CACHE_DIR": str(tmp / "wandb_cache"),
-        "WANDB_DATA_DIR": str(tmp / "wandb_data"),
-    }
+    env = offline_environment(tmp)
     result = subprocess.run(
         [
             sys.executable,

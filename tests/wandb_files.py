@@ -10,6 +10,7 @@ this is one, checking every chunk's CRC so a corrupt file fails loudly.
 from __future__ import annotations
 
 import json
+import os
 import struct
 import time
 import zlib
@@ -98,6 +99,24 @@ def read_run(folder: Path, timeout: float = 30.0) -> OfflineRun:
             run.saved.update({file.path: file.policy for file in record.files.files})
     run.config.pop("_wandb", None)
     return run
+
+
+def offline_environment(tmp: Path, **extra: str) -> dict[str, str]:
+    """This process's environment for a W&B run that stays offline and inside ``tmp``: no
+    credentials, W&B settings or DEVICE_NAME of the caller's leak in."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DEVICE_NAME" and not key.startswith(("WANDB_", "NETRC"))
+    }
+    return env | {
+        "WANDB_MODE": "offline",
+        "HOME": str(tmp / "home"),
+        "WANDB_CONFIG_DIR": str(tmp / "wandb_config"),
+        "WANDB_CACHE_DIR": str(tmp / "wandb_cache"),
+        "WANDB_DATA_DIR": str(tmp / "wandb_data"),
+        **extra,
+    }
 
 
 def offline_runs(save_dir: Path) -> list[Path]:
