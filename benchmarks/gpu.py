@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
+import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +58,7 @@ from benchmarks.gpu_loops import (
     resident_steps,
 )
 from benchmarks.gpu_report import CelebAResult, Measurement, Pair, celeba_table, mnist_table
+from benchmarks.gpu_report import workers as report_workers
 from benchmarks.gpu_utilisation import Sampler, reader_for
 from benchmarks.timing import header, parser, setup
 from benchmarks.workloads import config, fit, mnist_root, scratch
@@ -131,17 +135,27 @@ class Budget:
     start: float = field(default_factory=time.perf_counter)
     last: dict[str, float] = field(default_factory=dict[str, float])
     skipped: list[str] = field(default_factory=list[str])
+    failed: list[str] = field(default_factory=list[str])
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
     def run(self, kind: str, name: str, guess: float, work: Callable[[], None]) -> None:
-        """Run ``work`` if it should end within the budget; else list ``name`` as skipped."""
+        """Run ``work`` if it should end within the budget; else list ``name`` as skipped.
+
+        A measurement that raises is listed as failed (its traceback on stderr) and the
+        others go on: on a GPU machine lent for minutes, one failure must not cost the rest.
+        """
         if self.elapsed() + self.last.get(kind, guess) > self.seconds:
             self.skipped.append(name)
             return
         began = time.perf_counter()
-        work()
+        try:
+            work()
+        except Exception as error:
+            traceback.print_exc()
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self.failed.append(f"{name}: {type(error).__name__}: {first}")
         self.last[kind] = time.perf_counter() - began
 
 
@@ -227,7 +241,7 @@ class MnistCheck:
                 f"{row.label}, {side}",
                 f"MNIST {row.label} {side} (round {round_ + 1})",
                 guess,
-                lambda run=run, row=row: run(row, round_),
+                functools.partial(run, row, round_),
             )
 
 
@@ -349,10 +363,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"GPU utilisation: {source}. MNIST: {sizes.repeats} interleaved rounds of "
         f"{sizes.skip} warm-up + {sizes.steps} timed steps; CelebA: {skip_steps(sizes)}, "
-        f"{workers} loader workers; torch threads {torch.get_num_threads()}."
+        f"{report_workers(workers)} loading; torch threads {torch.get_num_threads()}."
     )
     skipped = "; skipped for time: " + ", ".join(budget.skipped) if budget.skipped else ""
     print(f"Measured in {budget.elapsed():.0f} s of a {args.budget:.0f} s budget{skipped}.")
+    if budget.failed:
+        print("Failed (tracebacks above, on stderr): " + "; ".join(budget.failed) + ".")
+        sys.exit(1)
 
 
 def skip_steps(sizes: Sizes) -> str:

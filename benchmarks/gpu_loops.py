@@ -73,10 +73,12 @@ def trainable_on(
 ) -> tuple[nn.Module, LossFunction]:
     """The config's model, seeded as the run seeds it, on ``device``; and its loss function,
     through ``torch.compile`` when ``compiled`` (what ``optimization.compile_model`` does)."""
-    torch.manual_seed(cfg.seed)  # the run's seed, so the same initial weights
+    torch.default_generator.manual_seed(cfg.seed)  # the run's seed: the same initial weights
+    if device.type == "cuda":
+        torch.cuda.manual_seed_all(cfg.seed)
     model: nn.Module = instantiate(cfg.optimization.model)
     model.to(device)
-    loss = cast(TrainableModel, model).compute_loss
+    loss: LossFunction = cast(TrainableModel, model).compute_loss
     if compiled:
         loss = cast(LossFunction, torch.compile(loss))
     return model, loss
@@ -108,7 +110,7 @@ def hand_mnist_loop(
     with clock, without_lightning_env():
         while step < steps:
             order = torch.randperm(size, device=device)  # (N,)
-            for index in order.split(batch_size):
+            for index in torch.split(order, batch_size):  # (B,) each
                 with autocast(device, precision):
                     losses = compute_loss({name: t[index] for name, t in tensors.items()})
                 optimizer.zero_grad()

@@ -69,7 +69,7 @@ def mnist_table(pairs: Mapping[str, Pair], device: str) -> Table:
     )
     for label, pair in pairs.items():
         if pair.skipped:
-            table.add(label, pair.skipped, pair.skipped, "-", "-", "-")
+            table.add(label, pair.skipped, "-", "-", "-", "-")
             continue
         ratios = pair.ratios()
         table.add(
@@ -115,7 +115,7 @@ class CelebAResult:
             )
         return (
             f"The CelebA loader delivers {share:.2f}x the batches the step consumes: it does "
-            f"not keep up, the GPU waits for data (more workers than {self.workers}: "
+            f"not keep up with {workers(self.workers)}; the GPU waits for data (try more: "
             "device.num_workers=N)."
         )
 
@@ -142,7 +142,7 @@ def celeba_table(result: CelebAResult, device: str) -> Table:
     pinned = ", pinned" if device == "cuda" else ""
     loader = result.loader
     table.add(
-        f"celeba_vae's loader alone: {result.workers} workers{pinned}, copied to {device}",
+        f"celeba_vae's loader alone: {workers(result.workers)}{pinned}, copied to {device}",
         rate_cell(None if loader is None else loader * result.batch),
         BUDGET_SKIPPED if loader is None else f"{loader:,.1f}",
         versus(loader),
@@ -161,3 +161,7 @@ def celeba_table(result: CelebAResult, device: str) -> Table:
             "-" if measured is None else format_utilisation(measured.readings),
         )
     return table
+
+
+def workers(count: int) -> str:
+    return "1 worker" if count == 1 else f"{count} workers"

@@ -11,10 +11,13 @@ from the ``nvidia-ml-py`` package, which this project does not install), then th
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 
@@ -61,15 +64,26 @@ def reader_for(device: torch.device) -> Reader | None:
     executable = shutil.which("nvidia-smi")
     if executable is None:
         return None
-    # By UUID: CUDA_VISIBLE_DEVICES renumbers GPUs for CUDA, not for nvidia-smi.
-    uuid = torch.cuda.get_device_properties(device).uuid
-    command = [
-        executable,
-        f"--id=GPU-{uuid}",
-        "--query-gpu=utilization.gpu",
-        "--format=csv,noheader,nounits",
-    ]
+    # By UUID: CUDA_VISIBLE_DEVICES renumbers GPUs for CUDA, not for nvidia-smi. Failing
+    # that (a MIG slice, an older driver), by index where nothing renumbers them.
+    get_properties = cast(Callable[[torch.device], Any], torch.cuda.get_device_properties)  # pyright: ignore[reportUnknownMemberType]  (untyped in torch)
+    ids = [f"GPU-{get_properties(device).uuid}"]
+    if "CUDA_VISIBLE_DEVICES" not in os.environ:
+        ids.append(str(device.index or 0))
+    for gpu in ids:
+        command = [
+            executable,
+            f"--id={gpu}",
+            "--query-gpu=utilization.gpu",
+            "--format=csv,noheader,nounits",
+        ]
+        reader = _smi_reader(command)
+        if reader() is not None:
+            return reader
+    return None
 
+
+def _smi_reader(command: list[str]) -> Reader:
     def read() -> float | None:
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=5, check=False)
@@ -77,7 +91,7 @@ def reader_for(device: torch.device) -> Reader | None:
             return None
         return parse_nvidia_smi(done.stdout) if done.returncode == 0 else None
 
-    return read if read() is not None else None
+    return read
 
 
 class Sampler:
@@ -85,21 +99,30 @@ class Sampler:
 
     ``open()`` and ``close()`` mark the timed window (the step clock calls them right after
     synchronising with the GPU); readings outside it are not kept. ``readings()`` gives those
-    of the last window. With no reader the sampler starts no thread and reports "n/a".
+    of the last window taken at least ``settle`` seconds after it opened (a reading covers
+    up to the last second, so an earlier one also counts time before the window), or all of
+    them when the window was shorter. With no reader it starts no thread: "n/a".
     """
 
-    def __init__(self, reader: Reader | None, interval: float = 0.25) -> None:
+    def __init__(self, reader: Reader | None, interval: float = 0.25, settle: float = 1.0) -> None:
         self._reader = reader
         self._interval = interval
+        self._settle = settle
         self._open = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._readings: list[float] = []
+        self._opened = 0.0
+        self._readings: list[tuple[float, float]] = []  # (seconds after open, percent)
         self._thread: threading.Thread | None = None
 
     @property
     def available(self) -> bool:
         return self._reader is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a window is open now (readings taken now are kept)."""
+        return self._open.is_set()
 
     def __enter__(self) -> Sampler:
         if self._reader is not None:
@@ -117,6 +140,7 @@ class Sampler:
         """Start a window: forget earlier readings, keep the next ones."""
         with self._lock:
             self._readings = []
+            self._opened = time.perf_counter()
         self._open.set()
 
     def close(self) -> None:
@@ -124,7 +148,15 @@ class Sampler:
 
     def readings(self) -> list[float]:
         with self._lock:
-            return list(self._readings)
+            taken = list(self._readings)
+        settled = [value for after, value in taken if after >= self._settle]
+        return settled or [value for _, value in taken]
+
+    def add(self, value: float) -> None:
+        """Keep ``value`` as read now, if a window is open (the sampling thread calls it)."""
+        with self._lock:
+            if self._open.is_set():
+                self._readings.append((time.perf_counter() - self._opened, value))
 
     def _run(self) -> None:
         reader = self._reader
@@ -136,7 +168,6 @@ class Sampler:
             value = reader()
             # Kept only if the window is still open once the reading is back: a reading
             # that straddles the close would count time after the window.
-            if value is not None and self._open.is_set():
-                with self._lock:
-                    self._readings.append(value)
+            if value is not None:
+                self.add(value)
             self._stop.wait(self._interval)
