@@ -162,7 +162,7 @@ def test_window_clock_opens_the_sampler_for_exactly_the_timed_steps() -> None:
     with clock:
         for _ in range(9):
             optimizer.zero_grad()
-            weight.sum().backward()
+            torch.autograd.backward(weight.sum())
             optimizer.step()  # pyright: ignore[reportUnknownMemberType]  (torch leaves it untyped)
             open_after.append(sampler.is_open)
     # Stamps 0..8 end steps 1..9; the window is stamp 2 (end of step 3) to stamp 7.
