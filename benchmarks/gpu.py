@@ -43,12 +43,13 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from hydra_zen import instantiate
+from omegaconf import DictConfig
 
 from benchmarks.gpu_loops import (
     Precision,
@@ -62,6 +63,7 @@ from benchmarks.gpu_report import workers as report_workers
 from benchmarks.gpu_utilisation import Sampler, reader_for
 from benchmarks.timing import header, parser, setup
 from benchmarks.workloads import config, fit, mnist_root, scratch
+from dlconf.data import Batch
 from dlconf.errors import ConfigError, exit_with
 
 
@@ -140,15 +142,16 @@ class Budget:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def run(self, kind: str, name: str, guess: float, work: Callable[[], None]) -> None:
+    def run(self, kind: str, name: str, guess: float, work: Callable[[], None]) -> bool:
         """Run ``work`` if it should end within the budget; else list ``name`` as skipped.
+        True when it ran and did not fail.
 
         A measurement that raises is listed as failed (its traceback on stderr) and the
         others go on: on a GPU machine lent for minutes, one failure must not cost the rest.
         """
         if self.elapsed() + self.last.get(kind, guess) > self.seconds:
             self.skipped.append(name)
-            return
+            return False
         began = time.perf_counter()
         try:
             work()
@@ -156,7 +159,10 @@ class Budget:
             traceback.print_exc()
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             self.failed.append(f"{name}: {type(error).__name__}: {first}")
-        self.last[kind] = time.perf_counter() - began
+            return False
+        finally:
+            self.last[kind] = time.perf_counter() - began
+        return True
 
 
 @dataclass(frozen=True)
@@ -245,48 +251,66 @@ class MnistCheck:
             )
 
 
-def measure_celeba(setting: Setting) -> CelebAResult:
+class CelebACheck:
     """celeba_vae's own loader alone, its step on a resident batch, dlconf fed by it."""
-    from tests.celeba_files import write_celeba
 
-    sizes = setting.sizes
-    precision: Precision = "bf16-mixed" if setting.cuda else "32-true"
-    result = CelebAResult(workers=setting.workers, batch=sizes.celeba_batch, precision=precision)
-    root = Path(tempfile.mkdtemp(prefix="celeba-", dir=scratch()))
-    write_celeba(root, sizes.celeba_images, image_size=(40, 32) if sizes.quick else (218, 178))
-    overrides = [
-        f"device.data_root={root}",
-        "device.download_files=false",
-        *setting.hardware(precision),
-        f"device.num_workers={setting.workers}",
-        f"device.pin_memory={str(setting.cuda).lower()}",
-        f"params.batch_size={sizes.celeba_batch}",
-        *(SMALL_CELEBA if sizes.quick else ()),
-    ]
-    cfg = config("celeba_vae", overrides)
-    result.image_size = tuple(int(s) for s in cfg.params.image_size)
-    # The loader a run trains from (CelebA is read per sample: a DataLoader with the
-    # device's workers and pinning); building it decodes the images into the uint8 cache.
-    loader = instantiate(cfg.optimization).train_dataloader()
-    skip, steps = sizes.celeba_skip, sizes.celeba_steps
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        sizes = setting.sizes
+        self.precision: Precision = "bf16-mixed" if setting.cuda else "32-true"
+        self.result = CelebAResult(setting.workers, sizes.celeba_batch, self.precision)
+        self.skip, self.steps = sizes.celeba_skip, sizes.celeba_steps
+        self.overrides: list[str] = []
+        self.cfg: DictConfig | None = None
+        self.loader: Iterable[Batch] = ()
 
-    def loader_alone() -> None:
-        result.loader = delivered_per_second(lambda: loader, setting.device, 2 * steps, skip)
+    def prepare(self) -> None:
+        """Write the data set, compose ``celeba_vae``, and build the loader a run trains from."""
+        from tests.celeba_files import write_celeba
 
-    def resident() -> None:
-        clock = setting.clock(skip, steps)
-        resident_steps(cfg, next(iter(loader)), clock, precision=precision)
-        result.resident = setting.measured(clock, sizes.celeba_batch)
+        setting, sizes = self.setting, self.setting.sizes
+        root = Path(tempfile.mkdtemp(prefix="celeba-", dir=scratch()))
+        write_celeba(root, sizes.celeba_images, image_size=(40, 32) if sizes.quick else (218, 178))
+        self.overrides = [
+            f"device.data_root={root}",
+            "device.download_files=false",
+            *setting.hardware(self.precision),
+            f"device.num_workers={setting.workers}",
+            f"device.pin_memory={str(setting.cuda).lower()}",
+            f"params.batch_size={sizes.celeba_batch}",
+            *(SMALL_CELEBA if sizes.quick else ()),
+        ]
+        self.cfg = config("celeba_vae", self.overrides)
+        self.result.image_size = tuple(int(s) for s in self.cfg.params.image_size)
+        # CelebA is read per sample: a DataLoader with the device's workers and pinning.
+        # Building the data set decodes the images into the uint8 cache, once.
+        self.loader = instantiate(self.cfg.optimization).train_dataloader()
 
-    def dlconf() -> None:
-        clock = setting.clock(skip, steps)
-        fit("celeba_vae", [*overrides, f"train_for={skip + steps + 1} global_steps"], clock)
-        result.fed = setting.measured(clock, sizes.celeba_batch)
+    def loader_alone(self) -> None:
+        self.result.loader = delivered_per_second(
+            lambda: self.loader, self.setting.device, 2 * self.steps, self.skip
+        )
 
-    setting.budget.run("celeba loader", "CelebA loader alone", 30.0, loader_alone)
-    setting.budget.run("celeba resident", "CelebA step on a resident batch", 30.0, resident)
-    setting.budget.run("celeba dlconf", "CelebA dlconf run fed by the loader", 60.0, dlconf)
-    return result
+    def resident(self) -> None:
+        assert self.cfg is not None
+        clock = self.setting.clock(self.skip, self.steps)
+        resident_steps(self.cfg, next(iter(self.loader)), clock, precision=self.precision)
+        self.result.resident = self.setting.measured(clock, self.result.batch)
+
+    def dlconf(self) -> None:
+        clock = self.setting.clock(self.skip, self.steps)
+        train_for = f"train_for={self.skip + self.steps + 1} global_steps"
+        fit("celeba_vae", [*self.overrides, train_for], clock)
+        self.result.fed = self.setting.measured(clock, self.result.batch)
+
+    def run(self) -> CelebAResult:
+        budget = self.setting.budget
+        if budget.run("celeba data", "CelebA data set and loader", 60.0, self.prepare):
+            budget.run("celeba loader", "CelebA loader alone", 30.0, self.loader_alone)
+            budget.run("celeba resident", "CelebA step on a resident batch", 30.0, self.resident)
+            budget.run("celeba dlconf", "CelebA dlconf run fed by the loader", 60.0, self.dlconf)
+        self.loader = ()  # its worker processes end with it
+        return self.result
 
 
 def options() -> argparse.ArgumentParser:
@@ -331,6 +355,7 @@ def chosen_device(name: str | None) -> torch.device:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = options().parse_args(argv)
+    budget = Budget(args.budget)  # from here: writing the data sets counts too
     device = chosen_device(args.device)
     cuda = device.type == "cuda"
     if args.threads is None:
@@ -346,12 +371,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         workers = 1 if args.quick else min(8, cores) if cuda else 0
     header(f"GPU check on {device.type}: dlconf vs hand-written loops")
     reader = reader_for(device)
-    budget = Budget(args.budget)
     with Sampler(reader) as sampler:
         setting = Setting(device, sizes, workers, sampler, budget)
         mnist = MnistCheck(setting)
         mnist.round(0)
-        celeba = measure_celeba(setting)  # before later rounds: the budget cuts those first
+        celeba = CelebACheck(setting).run()  # before later rounds: the budget cuts those first
         for round_ in range(1, sizes.repeats):
             mnist.round(round_)
     print(mnist_table(mnist.pairs, device.type))
