@@ -58,7 +58,14 @@ from benchmarks.gpu_loops import (
     hand_mnist_loop,
     resident_steps,
 )
-from benchmarks.gpu_report import CelebAResult, Measurement, Pair, celeba_table, mnist_table
+from benchmarks.gpu_report import (
+    CelebAResult,
+    Measurement,
+    Pair,
+    celeba_table,
+    mnist_table,
+    summarise_skipped,
+)
 from benchmarks.gpu_report import workers as report_workers
 from benchmarks.gpu_utilisation import Sampler, reader_for
 from benchmarks.timing import header, parser, setup
@@ -389,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{sizes.skip} warm-up + {sizes.steps} timed steps; CelebA: {skip_steps(sizes)}, "
         f"{report_workers(workers)} loading; torch threads {torch.get_num_threads()}."
     )
-    skipped = "; skipped for time: " + ", ".join(budget.skipped) if budget.skipped else ""
+    skipped = f"; skipped for time: {summarise_skipped(budget.skipped)}" if budget.skipped else ""
     print(f"Measured in {budget.elapsed():.0f} s of a {args.budget:.0f} s budget{skipped}.")
     if budget.failed:
         print("Failed (tracebacks above, on stderr): " + "; ".join(budget.failed) + ".")

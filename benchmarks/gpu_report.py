@@ -165,3 +165,21 @@ def celeba_table(result: CelebAResult, device: str) -> Table:
 
 def workers(count: int) -> str:
     return "1 worker" if count == 1 else f"{count} workers"
+
+
+def summarise_skipped(names: list[str]) -> str:
+    """``"A (round 2)", "A (round 3)", "B"`` as ``"A (rounds 2, 3), B"``, first-seen order."""
+    rounds: dict[str, list[str]] = {}
+    for name in names:
+        base, _, tail = name.partition(" (round ")
+        rounds.setdefault(base, [])
+        if tail:
+            rounds[base].append(tail.removesuffix(")"))
+    parts: list[str] = []
+    for base, numbers in rounds.items():
+        if not numbers:
+            parts.append(base)
+        else:
+            plural = "s" if len(numbers) > 1 else ""
+            parts.append(f"{base} (round{plural} {', '.join(sorted(numbers, key=int))})")
+    return ", ".join(parts)

@@ -27,6 +27,7 @@ from benchmarks.gpu_report import (
     Pair,
     celeba_table,
     mnist_table,
+    summarise_skipped,
 )
 from benchmarks.gpu_utilisation import Sampler, format_utilisation, parse_nvidia_smi
 from tests.conftest import ROOT
@@ -243,3 +244,16 @@ def test_asking_for_cuda_without_a_gpu_ends_with_one_line(
     assert err.startswith("error: --device cuda: no CUDA GPU is visible here")
     assert err.count("\n") == 1 and "--device cpu" in err
     assert chosen_device(None) == torch.device("cpu")
+
+
+@pytest.mark.quick
+def test_what_the_budget_skipped_is_listed_once_per_measurement() -> None:
+    skipped = [
+        "MNIST fp32 hand (round 3)",
+        "CelebA loader alone",
+        "MNIST fp32 hand (round 2)",
+        "MNIST bf16-mixed dlconf (round 3)",
+    ]
+    assert summarise_skipped(skipped) == (
+        "MNIST fp32 hand (rounds 2, 3), CelebA loader alone, MNIST bf16-mixed dlconf (round 3)"
+    )
