@@ -39,6 +39,7 @@ import argparse
 import dataclasses
 import functools
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -67,7 +68,7 @@ from benchmarks.gpu_report import (
     summarise_skipped,
 )
 from benchmarks.gpu_report import workers as report_workers
-from benchmarks.gpu_utilisation import Sampler, reader_for
+from benchmarks.gpu_utilisation import Sampler, device_properties, reader_for
 from benchmarks.timing import header, parser, setup
 from benchmarks.workloads import config, fit, mnist_root, scratch
 from dlconf.data import Batch
@@ -357,7 +358,26 @@ def chosen_device(name: str | None) -> torch.device:
         )
     if name is None:
         name = "cuda" if torch.cuda.is_available() else "cpu"
+        if name == "cpu" and shutil.which("nvidia-smi"):
+            # A GPU this torch cannot use (a driver older than its CUDA, most often): say so
+            # rather than let a CPU table pass for the GPU check.
+            sys.stderr.write(
+                f"warning: nvidia-smi is here but torch {torch.__version__} sees no CUDA GPU "
+                f"(built for CUDA {torch.version.cuda}; is the driver older?); measuring on "
+                "the CPU\n"
+            )
     return torch.device(name)
+
+
+def gpu_line(device: torch.device) -> str:
+    """The GPU's CUDA version, compute capability and memory, for the README."""
+    if device.type != "cuda":
+        return "No CUDA GPU: utilisation is n/a."
+    properties = device_properties(device)
+    return (
+        f"GPU: {properties.name}, compute capability {properties.major}.{properties.minor}, "
+        f"{properties.total_memory / 2**30:.0f} GiB; torch built for CUDA {torch.version.cuda}."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -377,8 +397,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         workers = 1 if args.quick else min(8, cores) if cuda else 0
     header(f"GPU check on {device.type}: dlconf vs hand-written loops")
-    reader = reader_for(device)
-    with Sampler(reader) as sampler:
+    print(gpu_line(device), flush=True)
+    source = reader_for(device)
+    with Sampler(None if source is None else source[0]) as sampler:
         setting = Setting(device, sizes, workers, sampler, budget)
         mnist = MnistCheck(setting)
         mnist.round(0)
@@ -390,9 +411,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(celeba_table(celeba, device.type))
     print()
     print(celeba.verdict())
-    source = "n/a (no GPU, or no pynvml / nvidia-smi)" if reader is None else "sampled every 0.25 s"
+    sampled = (
+        "n/a (no GPU, or neither pynvml nor nvidia-smi)"
+        if source is None
+        else f"{source[1]}, every 0.25 s of each timed window"
+    )
     print(
-        f"GPU utilisation: {source}. MNIST: {sizes.repeats} interleaved rounds of "
+        f"GPU utilisation: {sampled}. MNIST: {sizes.repeats} interleaved rounds of "
         f"{sizes.skip} warm-up + {sizes.steps} timed steps; CelebA: {skip_steps(sizes)}, "
         f"{report_workers(workers)} loading; torch threads {torch.get_num_threads()}."
     )

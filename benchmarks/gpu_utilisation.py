@@ -51,8 +51,9 @@ def format_utilisation(readings: list[float]) -> str:
     return f"{sum(readings) / len(readings):.0f}%"
 
 
-def reader_for(device: torch.device) -> Reader | None:
-    """How to read ``device``'s utilisation, or ``None`` (a CPU, or no tool to ask)."""
+def reader_for(device: torch.device) -> tuple[Reader, str] | None:
+    """How to read ``device``'s utilisation and the source's name, or ``None`` (a CPU, or
+    no tool to ask)."""
     if device.type != "cuda":
         return None
     try:
@@ -60,14 +61,13 @@ def reader_for(device: torch.device) -> Reader | None:
     except Exception:  # ModuleNotFoundError, pynvml.NVMLError: either way, not this source
         pass
     else:
-        return lambda: float(torch.cuda.utilization(device))
+        return (lambda: float(torch.cuda.utilization(device))), "torch.cuda.utilization"
     executable = shutil.which("nvidia-smi")
     if executable is None:
         return None
     # By UUID: CUDA_VISIBLE_DEVICES renumbers GPUs for CUDA, not for nvidia-smi. Failing
     # that (a MIG slice, an older driver), by index where nothing renumbers them.
-    get_properties = cast(Callable[[torch.device], Any], torch.cuda.get_device_properties)  # pyright: ignore[reportUnknownMemberType]  (untyped in torch)
-    ids = [f"GPU-{get_properties(device).uuid}"]
+    ids = [f"GPU-{device_properties(device).uuid}"]
     if "CUDA_VISIBLE_DEVICES" not in os.environ:
         ids.append(str(device.index or 0))
     for gpu in ids:
@@ -79,8 +79,14 @@ def reader_for(device: torch.device) -> Reader | None:
         ]
         reader = _smi_reader(command)
         if reader() is not None:
-            return reader
+            return reader, f"nvidia-smi --id={gpu}"
     return None
+
+
+def device_properties(device: torch.device) -> Any:
+    """``torch.cuda.get_device_properties``: name, memory, capability, UUID (untyped in torch)."""
+    get = cast(Callable[[torch.device], Any], torch.cuda.get_device_properties)  # pyright: ignore[reportUnknownMemberType]
+    return get(device)
 
 
 def _smi_reader(command: list[str]) -> Reader:
