@@ -5,7 +5,8 @@ a subprocess exactly as a user starts it, so every path that does not need CUDA 
 loop, dlconf's run through the real runner in fp32 and bf16-mixed, the CelebA loader and
 both CelebA steps, the tables, the verdict, the budget line) keeps working. The parts that
 decide what the tables say (utilisation parsing, pairing rounds, the verdict, the budget,
-the synchronised window of the step clock) are checked directly, in process.
+the synchronised window of the step clock) are checked directly, in process. Where a CUDA
+GPU is visible, ``--quick --device cuda`` runs too, every row included.
 """
 
 from __future__ import annotations
@@ -257,3 +258,24 @@ def test_what_the_budget_skipped_is_listed_once_per_measurement() -> None:
     assert summarise_skipped(skipped) == (
         "MNIST fp32 hand (rounds 2, 3), CelebA loader alone, MNIST bf16-mixed dlconf (round 3)"
     )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_quick_run_on_a_gpu_measures_every_row_compile_included() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu", "--quick", "--device", "cuda"],
+        cwd=ROOT,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = table_rows(done.stdout, "MNIST VAE on cuda, batch 128, data on the device")
+    for label in ("fp32", "bf16-mixed", "fp32, torch.compile"):
+        hand, dlconf, ratio, *utilisation = rows[label]
+        assert number(hand) > 0 and number(dlconf) > 0 and number(ratio) > 0, rows[label]
+        assert all(cell == "n/a" or cell.endswith("%") for cell in utilisation)
+    assert "CelebA 40 x 32, batch 8, on cuda" in done.stdout
+    assert "The CelebA loader delivers" in done.stdout
