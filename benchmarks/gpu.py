@@ -359,12 +359,12 @@ def chosen_device(name: str | None) -> torch.device:
     if name is None:
         name = "cuda" if torch.cuda.is_available() else "cpu"
         if name == "cpu" and shutil.which("nvidia-smi"):
-            # A GPU this torch cannot use (a driver older than its CUDA, most often): say so
+            # A GPU this torch cannot use (hidden, or a driver older than its CUDA): say so
             # rather than let a CPU table pass for the GPU check.
             sys.stderr.write(
                 f"warning: nvidia-smi is here but torch {torch.__version__} sees no CUDA GPU "
-                f"(built for CUDA {torch.version.cuda}; is the driver older?); measuring on "
-                "the CPU\n"
+                f"(CUDA_VISIBLE_DEVICES, or a driver older than CUDA {torch.version.cuda}?); "
+                "measuring on the CPU\n"
             )
     return torch.device(name)
 
@@ -393,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.repeats:
         sizes = dataclasses.replace(sizes, repeats=args.repeats)
     workers = args.workers
+    if workers is not None and workers < 0:
+        exit_with(ConfigError(f"--workers must be 0 or more, got {workers}; e.g. --workers 8"))
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         workers = 1 if args.quick else min(8, cores) if cuda else 0
@@ -418,7 +420,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"GPU utilisation: {sampled}. MNIST: {sizes.repeats} interleaved rounds of "
-        f"{sizes.skip} warm-up + {sizes.steps} timed steps; CelebA: {skip_steps(sizes)}, "
+        f"{sizes.skip} warm-up + {sizes.steps} timed steps; CelebA: {sizes.celeba_skip} "
+        f"warm-up + {sizes.celeba_steps} timed steps, "
         f"{report_workers(workers)} loading; torch threads {torch.get_num_threads()}."
     )
     skipped = f"; skipped for time: {summarise_skipped(budget.skipped)}" if budget.skipped else ""
@@ -426,10 +429,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if budget.failed:
         print("Failed (tracebacks above, on stderr): " + "; ".join(budget.failed) + ".")
         sys.exit(1)
-
-
-def skip_steps(sizes: Sizes) -> str:
-    return f"{sizes.celeba_skip} warm-up + {sizes.celeba_steps} timed steps"
 
 
 if __name__ == "__main__":
