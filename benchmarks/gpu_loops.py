@@ -51,8 +51,12 @@ class WindowClock(StepClock):
         if edge and self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         super()._record(*args)
-        if self.sampler is not None and edge:
-            self.sampler.open() if done == self.skip else self.sampler.close()
+        if self.sampler is None or not edge:
+            return
+        if done == self.skip:
+            self.sampler.open()
+        else:
+            self.sampler.close()
 
     def window(self) -> Cost:
         return self.cost(self.skip, self.steps)
