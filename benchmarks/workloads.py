@@ -77,15 +77,17 @@ def config(experiment: str, overrides: Sequence[str]) -> DictConfig:
         return compose(name, overrides=list(overrides))
 
 
-def fit(experiment: str, overrides: Sequence[str]) -> StepClock:
-    """Train as ``python -m experiments.<experiment>`` would, in this process; step times."""
+def fit(experiment: str, overrides: Sequence[str], clock: StepClock | None = None) -> StepClock:
+    """Train as ``python -m experiments.<experiment>`` would, in this process; step times
+    (in ``clock`` if given: a clock that also synchronises with a GPU, for instance)."""
     from dlconf.runner.job import train
     from dlconf.runner.opening import RunConfig, new_run
 
     with tempfile.TemporaryDirectory(dir=scratch(), ignore_cleanup_errors=True) as runs:
         args = [*overrides, f"device.experiments_root={runs}"]
         run = RunConfig.check(config(experiment, args))
-        with StepClock() as clock, quiet():
+        clock = clock if clock is not None else StepClock()
+        with clock, quiet():
             train(run, new_run(run, args))
     return clock
 
