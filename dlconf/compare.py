@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from omegaconf import OmegaConf
 
+from dlconf.devices import DEVICE_ENV_VAR
 from dlconf.errors import ConfigError, DlconfError, exit_with
 from dlconf.runner.config_diff import SECTIONS, Difference, config_differences, table
 from dlconf.runner.provenance import SWEEP_ENV_VAR
@@ -51,7 +52,7 @@ def main(argv: Sequence[str]) -> None:
 def runs_given(path: Path) -> list[RunFolder]:
     """The run ``path`` is, or every run under it; a ConfigError when it holds none."""
     if not path.is_dir():
-        raise ConfigError(f"{path}: no such folder; give run folders or a folder of runs")
+        raise ConfigError(f"{path}: no such folder; give run folders, or a folder of runs")
     try:
         return [RunFolder.open(path)]
     except ConfigError:
@@ -125,7 +126,7 @@ def _metric_block(
     names = sorted({name for summary in summaries for name in summary})
     if not names:
         return ["metrics: none logged (TensorBoard events or W&B files) in these runs"]
-    goals = {name: _goal(name, configs) for name in names}
+    goals: dict[str, Goal | None] = {name: _goal(name, configs) for name in names}
     rows: list[list[str]] = []
     for name in sorted(names, key=lambda n: goals[n] is None):  # results first, then the rest
         goal = goals[name]
@@ -148,11 +149,10 @@ def _metric_block(
         "goal",
         *(f"{label} {what}" for label in labels for what in ("final", "best")),
     ]
-    return (
-        [*table(header, rows), "  (goal ?: not known, so best shows the range min..max)"]
-        if any(r[1] == "?" for r in rows)
-        else table(header, rows)
-    )
+    lines = table(header, rows)
+    if any(row[1] == "?" for row in rows):
+        lines.append("  (goal ?: not known, so best shows the range min..max)")
+    return lines
 
 
 def _goal(name: str, configs: Sequence[dict[str, Any]]) -> Goal | None:
@@ -171,18 +171,20 @@ def explain_recorded(run: RunFolder) -> int:
         raise ConfigError(f"{run.record_file}: no recorded command, so nothing to explain from")
     first = history[0]
     command: list[str] = [str(part) for part in first["command"]]
-    if command[:2] != ["python", "-m"]:
+    if command[:2] != ["python", "-m"] or len(command) < 3:
         raise ConfigError(
             f"{run.path} was started as {' '.join(command)}: --explain needs python -m MODULE"
         )
-    env = {k: v for k, v in os.environ.items() if k not in ("DEVICE_NAME", SWEEP_ENV_VAR)}
-    if first.get("device_name"):
-        env["DEVICE_NAME"] = str(first["device_name"])
+    env = {k: v for k, v in os.environ.items() if k not in (DEVICE_ENV_VAR, SWEEP_ENV_VAR)}
+    if first.get("device_name"):  # the device the run had, not this shell's
+        env[DEVICE_ENV_VAR] = str(first["device_name"])
     if first.get("sweep"):
         env[SWEEP_ENV_VAR] = str(first["sweep"])
-    sys.stdout.write(f"# the recorded command of {run.path}, explained by the code as it is now\n")
-    sys.stdout.flush()
     cwd = Path(str(first.get("cwd") or "."))
+    if not cwd.is_dir():
+        raise ConfigError(f"{run.path} ran in {cwd}, which is gone: the command needs its code")
+    sys.stdout.write(f"# the recorded command of {run.path}, explained by the code as it is now\n")
+    sys.stdout.flush()  # before the command's own output, which goes straight to stdout
     return subprocess.run(
         [sys.executable, "-m", command[2], "--explain", *command[3:]], cwd=cwd, env=env, check=False
     ).returncode

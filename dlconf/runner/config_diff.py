@@ -94,7 +94,9 @@ def compact(value: object, width: int | None = MAX_VALUE_WIDTH) -> str:
         # Lists and mappings as JSON without spaces: one word, like `params.layers=[64,32]`.
         text = json.dumps(value, separators=(",", ":"), default=str)
     if width is not None and len(text) > width:
-        return text[: width - 3] + "..."
+        # Cut in the middle: a path's or a list's end tells runs apart as often as its start.
+        head = (width - 3) // 2
+        return text[:head] + "..." + text[len(text) - (width - 3 - head) :]
     return text
 
 
