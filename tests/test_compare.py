@@ -205,6 +205,32 @@ def test_what_is_not_a_pair_of_runs_is_refused_with_one_line(
         assert err.count("\n") == 1 and out == ""
 
 
+@pytest.mark.quick
+def test_a_sweep_folder_stands_for_its_trials_runs(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # A local sweep's layout: <root>/local_sweeps/<sweep>/<date>_<time>/trial-N/ holds each
+    # trial's experiments root.
+    sweep = tmp_path / "local_sweeps" / "beta_sweep"
+    trials = []
+    for number, beta in enumerate((0.1, 1.0)):
+        trial = RunFolder.create(sweep / "2026-12-02_03-00-00" / f"trial-{number}", "P", "N")
+        trial.save_config(OmegaConf.create(_config(params__beta=beta)), ["python", "-m", "x"])
+        trials.append(trial)
+    for folder in (sweep, sweep.parent):
+        code, out, err = _compare_here(capfd, folder)
+        assert code == 0, err
+        legend, config, code_block, metrics = out.split("\n\n")
+        assert legend.splitlines()[1:] == [f"  A  {trials[0].path}", f"  B  {trials[1].path}"]
+        assert [row.split() for row in config.splitlines()] == [
+            ["config", "differences", "A", "B"],
+            ["params"],
+            ["params.beta", "0.1", "1.0"],
+        ]
+        assert code_block == "code: the same in every run (not recorded)"
+        assert metrics.startswith("metrics: none logged")
+
+
 STEPS = 5
 TRAIN = [
     "data=synthetic",
