@@ -212,7 +212,7 @@ def test_a_sweep_folder_stands_for_its_trials_runs(
     # A local sweep's layout: <root>/local_sweeps/<sweep>/<date>_<time>/trial-N/ holds each
     # trial's experiments root.
     sweep = tmp_path / "local_sweeps" / "beta_sweep"
-    trials = []
+    trials: list[RunFolder] = []
     for number, beta in enumerate((0.1, 1.0)):
         trial = RunFolder.create(sweep / "2026-12-02_03-00-00" / f"trial-{number}", "P", "N")
         trial.save_config(OmegaConf.create(_config(params__beta=beta)), ["python", "-m", "x"])

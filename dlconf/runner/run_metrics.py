@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
+from hydra.utils import get_class
+
 from dlconf.runner.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,6 @@ def metric_goal(name: str, config: Mapping[str, Any]) -> Goal | None:
     target = _section(evaluation, "evaluation").get("_target_")
     if not isinstance(target, str):
         return None
-    from hydra.utils import get_class
-
     try:
         higher = getattr(get_class(target), "higher_is_better", None)
     except (ImportError, ValueError, AttributeError):  # moved or removed since the run
@@ -109,6 +109,7 @@ class _Accumulator(Protocol):
 
 
 def _tensorboard_scalars(events_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    # Imported here, as W&B's protobufs below: a run holds one logger's files, not both.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = cast(_Accumulator, EventAccumulator(str(events_dir), size_guidance={"scalars": 0}))
