@@ -16,6 +16,7 @@ import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from dlconf.runner.provenance import SWEEP_ENV_VAR, Origin, attribute, in_sweep
+from dlconf.runner.record import record_entry
 from tests.conftest import ROOT
 
 CHOICES = {"data": "synthetic", "device": "laptop", "logger": "tensorboard"}
@@ -157,3 +158,19 @@ def test_a_bad_explain_command_line_is_one_line(args: tuple[str, ...], says: str
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and says in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(
+    ("environ", "sweep"),
+    [({"WANDB_SWEEP_ID": "abc123"}, "abc123"), ({SWEEP_ENV_VAR: "4"}, "4"), ({}, None)],
+)
+def test_a_run_s_record_names_the_sweep_that_gave_its_overrides(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], sweep: str | None
+) -> None:
+    for name in ("WANDB_SWEEP_ID", SWEEP_ENV_VAR):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    # What `dlconf.compare --explain RUN` hands on, so the run's overrides read `sweep`.
+    assert record_entry(["params.beta=1"], run_id="r", resumed=False)["sweep"] == sweep
