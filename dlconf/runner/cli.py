@@ -83,6 +83,13 @@ def main(experiment: Experiment[Any]) -> None:
         check_agent_command_line(args)
         _import_devices()
         config_name = store_experiment(experiment)
+        if "--explain" in args:  # where each value comes from; prints, runs nothing
+            from dlconf.runner.provenance import explain_command_line
+
+            sys.stdout.write(
+                explain_command_line(config_name, [a for a in args if a != "--explain"])
+            )
+            return
         argv = [sys.argv[0], *args]
         parsed = parse_command_line(argv)  # dlconf.runner.overrides: flags, +, _target_
         resume, overrides = split_resume(list(parsed.overrides))

@@ -63,6 +63,8 @@ def record_entry(args: Sequence[str], *, run_id: str | None, resumed: bool) -> d
         "cwd": os.getcwd(),
         "executable": sys.executable,
         "device_name": os.environ.get(DEVICE_ENV_VAR) or None,
+        # Which sweep gave the overrides, if one did: `dlconf.compare --explain` says so.
+        "sweep": os.environ.get("WANDB_SWEEP_ID") or os.environ.get("DLCONF_SWEEP_TRIAL") or None,
         "host": socket.gethostname(),
         "python": platform.python_version(),
         "git": git_state(Path.cwd()),
