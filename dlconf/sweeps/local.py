@@ -110,6 +110,7 @@ class _Child:
     process: subprocess.Popen[bytes]
     log: IO[str]
     started: float
+    started_at: float
     root: Path
     reported: int = 0
     """How many evaluations of the metric the sweep has seen from it."""
@@ -161,7 +162,7 @@ class LocalRunner:
         with file.update() as state:
             self._heartbeat(state)
             while self._may_take() and len(claims) + len(self._children) < self.jobs:
-                trial = _orphan(state) or _propose(state)
+                trial = orphan(state) or propose(state)
                 if trial is None:
                     break
                 trial.owner, trial.child_pid = Owner.here(), None
@@ -200,7 +201,9 @@ class LocalRunner:
             out.write(f"\n--- start {trial.starts} of trial {trial.number} ---\n")
         process = trials.start(command, root, out, env)
         log.info("trial %d: started (pid %d)", trial.number, process.pid)
-        self._children[trial.number] = _Child(trial.number, process, out, time.monotonic(), root)
+        self._children[trial.number] = _Child(
+            trial.number, process, out, time.monotonic(), time.time(), root
+        )
         with file.update() as latest:
             latest.trial(trial.number).child_pid = process.pid
 
@@ -268,6 +271,7 @@ class LocalRunner:
             trial.history = logged or trials.reported_history(child.root) or trial.history
             trial.run_dir = None if run is None else str(run.path)
             trial.seconds += time.monotonic() - child.started
+            trial.spans.append([child.started_at, time.time()])
             trial.exit_code, trial.owner, trial.child_pid = code, None, None
             if code == 0:
                 trial.status = "stopped" if trial.stop_requested else "finished"
@@ -294,14 +298,16 @@ class LocalRunner:
 
 
 def machine_overrides(state: SweepState) -> list[str]:
-    """The overrides a trial gets after its values: the sweep's, less its ``train_for``,
-    which the sweep config holds (as a constant) when the command line gave one."""
-    if "train_for" not in state.config["parameters"]:
-        return list(state.overrides)
-    return [o for o in state.overrides if o.partition("=")[0] != "train_for"]
+    """The overrides a trial gets after its values: the sweep's, less its ``train_for``
+    (the sweep config holds it, as a constant, when the command line gave one) and its
+    ``device.experiments_root`` (a trial's is its own ``trial-N/``)."""
+    dropped = {"device.experiments_root"}
+    if "train_for" in state.config["parameters"]:
+        dropped.add("train_for")
+    return [o for o in state.overrides if o.partition("=")[0] not in dropped]
 
 
-def _orphan(state: SweepState) -> TrialState | None:
+def orphan(state: SweepState) -> TrialState | None:
     """A running trial nobody runs any more (its process ended or its owner died)."""
     for trial in state.trials:
         if trial.status != "running" or _orphaned_child_alive(trial):
@@ -321,7 +327,7 @@ def _orphaned_child_alive(trial: TrialState) -> bool:
     return process_alive(trial.child_pid)
 
 
-def _propose(state: SweepState) -> TrialState | None:
+def propose(state: SweepState) -> TrialState | None:
     """A new trial with the engine's next values, if the sweep has room for one."""
     cap = min(state.count, int(state.config.get("run_cap") or state.count))
     if len(state.trials) >= cap:

@@ -93,6 +93,8 @@ class TrialState:
     exit_code: int | None = None
     seconds: float = 0.0
     """Wall-clock seconds over all its starts."""
+    spans: list[list[float]] = field(default_factory=lambda: [])
+    """``[start, end]`` (Unix time) of each of its processes that has ended."""
     starts: int = 0
     """How many times a process ran it: 1, plus one per continuation."""
     stop_requested: bool = False
