@@ -16,7 +16,7 @@ from PIL import Image
 
 from dlconf import VALID, ConfigError
 from dlconf.sweeps import Hyperband, Sweep, Values, vary
-from dlconf.sweeps.early_stop import Running, to_stop
+from dlconf.sweeps.early_stop import Running, stop_now, to_stop
 from dlconf.sweeps.local import machine_overrides, open_sweep, orphan, propose
 from dlconf.sweeps.results import PICTURE_FILE, plot_data, ranked, write_results
 from dlconf.sweeps.state import Owner, StateFile, SweepState, TrialState
@@ -137,6 +137,28 @@ def test_hyperband_stops_a_running_trial_behind_at_a_band() -> None:
     assert to_stop(config, "ELBO/Validation", [good, level]) == []
     without = {key: value for key, value in config.items() if key != "early_terminate"}
     assert to_stop(without, "ELBO/Validation", [good, behind]) == []
+
+
+def test_a_trial_asks_the_state_file_whether_to_stop(tmp_path: Path) -> None:
+    hyperband = Sweep(
+        experiment=experiment,
+        method="grid",
+        metric=elbo.on(VALID),
+        parameters=[vary(p.lr).over(Values([1e-3, 1e-7]))],
+        early_terminate=Hyperband(min_iter=2),
+    )
+    _new_state(tmp_path / "hyperband", count=2, sweep=hyperband)
+    with StateFile(tmp_path / "hyperband").update() as state:
+        first = propose(state)
+        assert first is not None
+        first.status, first.history = "finished", [[0, -550.0], [10, -266.0], [20, -190.0]]
+    path = tmp_path / "hyperband" / "sweep-state.json"
+    assert stop_now(path, 2, [-550.0, -549.0])
+    assert not stop_now(path, 2, [-550.0])  # not at the band yet
+    assert not stop_now(path, 2, [-550.0, -260.0])
+    _new_state(tmp_path / "plain", count=2)
+    assert not stop_now(tmp_path / "plain" / "sweep-state.json", 2, [-550.0, -549.0])
+    assert not stop_now(tmp_path / "gone.json", 2, [-550.0, -549.0])
 
 
 @pytest.mark.quick

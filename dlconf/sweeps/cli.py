@@ -55,8 +55,12 @@ def main(sweep: Sweep, argv: Sequence[str] | None = None) -> None:
                 f"overrides ({overrides[0]!r}...) apply to --local trials only; an agent's "
                 "runs take the machine's settings from DEVICE_NAME"
             )
+        if args.yaml and args.resume is not None:
+            raise ConfigError("--yaml prints the sweep config; it does not go with --resume")
         if not local and (args.jobs != 1 or args.one_trial or args.folder):
             raise ConfigError("--jobs, --one-trial and --folder apply to --local or --resume only")
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs {args.jobs}: run at least 1 trial at a time")
         if args.local is not None and args.local < 1:
             raise ConfigError(f"--local {args.local}: run at least 1 trial")
         if args.yaml:

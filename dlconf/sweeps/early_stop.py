@@ -1,11 +1,13 @@
 """Early termination: W&B's hyperband, typed, and asked of W&B's own engine on this machine.
 
 A sweep's ``early_terminate=Hyperband(min_iter=2, eta=3)`` is W&B's ``early_terminate``
-section: the W&B server applies it to an agent's runs, and a local sweep asks the same
-engine (``stop_runs``) which of its running trials to stop, from every trial's history of
-the sweep's metric. One *iteration* is one logged value of that metric, that is one
-evaluation of it: the first is at step 0 (the untrained model, the same for every trial
-with the same seed), so a useful ``min_iter`` is 2 or more.
+section: the W&B server applies it to an agent's runs. In a local sweep each trial asks
+the same engine (``stop_runs``), at each of its evaluations, whether to stop, from its own
+history of the sweep's metric and every other trial's in the sweep's state file
+(:func:`stop_now`, called by :mod:`dlconf.callbacks.sweep_trial`). One *iteration* is
+one logged value of that metric, that is one evaluation of it: the first is at step 0
+(the untrained model, the same for every trial with the same seed), so a useful
+``min_iter`` is 2 or more.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 # The isinstance checks repeat the annotations on purpose: experiment code reaches them
 # whether or not a type checker has read it.
 # pyright: reportUnnecessaryIsInstance=false
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dlconf.errors import ConfigError
@@ -90,3 +94,26 @@ def to_stop(config: Mapping[str, Any], metric_name: str, trials: Sequence[Runnin
     ]
     stopped = sweeps.stop_runs(dict(config), runs, validate=False)
     return sorted(int(run.name) for run in stopped)
+
+
+def stop_now(state_path: Path, number: int, history: Sequence[float]) -> bool:
+    """Whether trial ``number``, whose metric ``history`` has just grown, stops here.
+
+    Asked by the trial itself at each of its evaluations (so it stops at the band, not some
+    steps later), from the sweep's state file as it stands: the other trials' histories and
+    the sweep config. A sweep without ``early_terminate`` never reads further than that.
+    """
+    try:
+        data = json.loads(state_path.read_text())
+    except (OSError, ValueError):
+        return False  # the sweep's folder went away: train on, as an ordinary run would
+    config: dict[str, Any] = data.get("config", {})
+    if "early_terminate" not in config:
+        return False
+    others = [
+        Running(int(t["number"]), False, [value for _, value in t["history"]])
+        for t in data.get("trials", [])
+        if int(t["number"]) != number
+    ]
+    me = Running(number, True, list(history))
+    return number in to_stop(config, str(config["metric"]["name"]), [*others, me])

@@ -11,9 +11,10 @@ next one started on the folder (``--resume``): finished trials are kept, a trial
 continues from its checkpoint, and the engine proposes the next trials from every result so
 far. It also lets several sweep processes share the work: ``jobs`` trials at once in one
 process, or one trial per SLURM array task, each claiming the next trial under the lock.
-With ``early_terminate`` set, every new evaluation of a running trial is put to the
-engine's ``stop_runs`` with all trials' histories; a trial it names is asked to stop and
-ends normally (final evaluation, ``last.ckpt``, exit 0), with status ``stopped``.
+The sweep copies each running trial's metric history into the state as it grows; with
+``early_terminate`` set, each trial puts its own to the engine's ``stop_runs`` with the
+others' at each evaluation (:mod:`dlconf.callbacks.sweep_trial`), and one it names ends
+there, normally (``last.ckpt``, exit 0), with status ``stopped``.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from dlconf.errors import ConfigError
-from dlconf.runner.run_folder import RunFolder, write_atomic
+from dlconf.runner.run_folder import RunFolder, storage_error, write_atomic
 from dlconf.sweeps import trials
 from dlconf.sweeps.devices import visible_devices
-from dlconf.sweeps.early_stop import Running, to_stop
 from dlconf.sweeps.engine import Finished, next_values
 from dlconf.sweeps.results import write_results
 from dlconf.sweeps.state import Owner, StateFile, SweepState, TrialState, process_alive
@@ -74,7 +74,10 @@ def open_sweep(
     Continuing is refused when the sweep definition or the machine's overrides changed:
     the trials so far would not be comparable with the next.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise storage_error(folder, error) from None
     file = StateFile(folder)
     with file.locked():  # two array tasks starting together: one creates, one continues
         if not file.exists():
@@ -131,14 +134,13 @@ class LocalRunner:
     _next_heartbeat: float = 0.0
 
     def run(self) -> SweepState:
-        if self.jobs < 1:
-            raise ConfigError(f"--jobs {self.jobs}: run at least 1 trial at a time")
         file = StateFile(self.folder)
         try:
             with _sigterm_as_interrupt():
                 while True:
                     ended = self._reap(file)
                     self._watch(file)
+                    self._beat(file)
                     started = self._claim_and_start(file) if self._may_take() else 0
                     if not self._children and not started and not self._waiting(file):
                         break
@@ -166,7 +168,7 @@ class LocalRunner:
                 if trial is None:
                     break
                 trial.owner, trial.child_pid = Owner.here(), None
-                trial.status, trial.exit_code, trial.stop_requested = "running", None, False
+                trial.status, trial.exit_code, trial.stop_reason = "running", None, None
                 trial.starts += 1
                 command = self._command(state, trial)
                 if not trial.command:
@@ -191,7 +193,7 @@ class LocalRunner:
         self, file: StateFile, state: SweepState, trial: TrialState, command: list[str]
     ) -> None:
         root = trials.trial_root(self.folder, trial.number)
-        env = trials.trial_env(trial.number, root, state.metric_name)
+        env = trials.trial_env(trial.number, root, state.metric_name, file.path)
         devices = visible_devices()
         if self.jobs > 1 and len(devices) > 1:  # one device per trial on a GPU machine
             slot = len(self._children) % len(devices)
@@ -217,7 +219,7 @@ class LocalRunner:
     # --- watching -----------------------------------------------------------------------
 
     def _watch(self, file: StateFile) -> None:
-        """Record new evaluations of running trials; stop those the engine says to."""
+        """Record new evaluations of running trials, for the others' early termination."""
         fresh: dict[int, list[list[float]]] = {}
         for child in self._children.values():
             history = trials.reported_history(child.root)
@@ -230,18 +232,12 @@ class LocalRunner:
             for number, history in fresh.items():
                 state.trial(number).history = history
             self._heartbeat(state)
-            self._early_terminate(state)
 
-    def _early_terminate(self, state: SweepState) -> None:
-        seen = [
-            Running(t.number, t.status == "running" and not t.stop_requested, _values(t))
-            for t in state.trials
-        ]
-        for number in to_stop(state.config, state.metric_name, seen):
-            trial = state.trial(number)
-            trial.stop_requested = True
-            trials.request_stop(trials.trial_root(self.folder, number))
-            log.info("trial %d: stopped early at %d evaluations", number, len(trial.history))
+    def _beat(self, file: StateFile) -> None:
+        """Renew this process's claims when due, so other hosts know its trials are run."""
+        if self._children and time.monotonic() >= self._next_heartbeat:
+            with file.update() as state:
+                self._heartbeat(state)
 
     def _heartbeat(self, state: SweepState) -> None:
         if time.monotonic() < self._next_heartbeat:
@@ -273,8 +269,9 @@ class LocalRunner:
             trial.seconds += time.monotonic() - child.started
             trial.spans.append([child.started_at, time.time()])
             trial.exit_code, trial.owner, trial.child_pid = code, None, None
+            trial.stop_reason = trials.stop_reason(child.root)
             if code == 0:
-                trial.status = "stopped" if trial.stop_requested else "finished"
+                trial.status = "stopped" if trial.stop_reason else "finished"
             elif interrupted or code in STOPPED_BY_SIGNAL:
                 trial.status = "running"  # cut short, resumable: the next process continues it
             else:
@@ -345,10 +342,6 @@ def _engine_state(trial: TrialState) -> Any:
     if trial.status == "running":
         return "running"
     return "finished" if trial.succeeded else "failed"  # a stopped trial: a real result
-
-
-def _values(trial: TrialState) -> list[float]:
-    return [value for _, value in trial.history]
 
 
 @contextlib.contextmanager

@@ -97,7 +97,8 @@ class TrialState:
     """``[start, end]`` (Unix time) of each of its processes that has ended."""
     starts: int = 0
     """How many times a process ran it: 1, plus one per continuation."""
-    stop_requested: bool = False
+    stop_reason: str | None = None
+    """Why it stopped before its budget (``step 10: early termination ...``), if it did."""
     command: list[str] = field(default_factory=lambda: [])
     """The command of its first start: what a W&B agent would run, plus this machine's
     overrides."""
@@ -198,12 +199,14 @@ class StateFile:
     @contextlib.contextmanager
     def update(self) -> Generator[SweepState]:
         """Lock, read, let the block change the state, write it back; unlock."""
+        self._check_exists()
         with self.locked():
             state = self._read()
             yield state
             self._write(state)
 
     def read(self) -> SweepState:
+        self._check_exists()
         with self.locked():
             return self._read()
 
@@ -211,15 +214,17 @@ class StateFile:
         """Write ``state``; the caller holds :meth:`locked`."""
         self._write(state)
 
+    def _check_exists(self) -> None:
+        if not self.exists():
+            raise ConfigError(
+                f"{self.folder} is not a local sweep folder (no {STATE_FILE}): give the "
+                "folder a local sweep printed, <experiments_root>/local_sweeps/<sweep>/<date>"
+            )
+
     def _read(self) -> SweepState:
         try:
             data = json.loads(self.path.read_text())
             return SweepState.from_json(cast(dict[str, Any], data))
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{self.folder} is not a local sweep folder (no {STATE_FILE}): give the "
-                "folder a local sweep printed, <experiments_root>/local_sweeps/<sweep>/<date>"
-            ) from None
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ConfigError(f"cannot read {self.path}: {error}") from None
 

@@ -24,12 +24,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from dlconf.callbacks.sweep_trial import HISTORY_FILE, METRIC_ENV, STOP_FILE, TRIAL_DIR_ENV
+from dlconf.callbacks.sweep_trial import (
+    HISTORY_FILE,
+    METRIC_ENV,
+    STATE_ENV,
+    STOP_FILE,
+    STOPPED_FILE,
+    TRIAL_DIR_ENV,
+    TRIAL_ENV,
+)
 from dlconf.runner.resume import DISPLAY_ONLY, is_device_override
 from dlconf.runner.run_folder import RunFolder
 
-TRIAL_ENV = "DLCONF_SWEEP_TRIAL"
-"""The trial's number, for the run's own names."""
 PR_SET_PDEATHSIG = 1
 
 
@@ -90,6 +96,7 @@ def start(
     """Start the trial's process, writing to ``log``, tied to this process's life."""
     root.mkdir(parents=True, exist_ok=True)
     (root / STOP_FILE).unlink(missing_ok=True)
+    (root / STOPPED_FILE).unlink(missing_ok=True)
     log.write(" ".join(command) + "\n\n")
     log.flush()
     return subprocess.Popen(
@@ -101,9 +108,14 @@ def start(
     )
 
 
-def trial_env(number: int, root: Path, metric: str) -> dict[str, str]:
-    """What tells the run it is a trial: its number, its folder, the metric to report."""
-    return {TRIAL_ENV: str(number), TRIAL_DIR_ENV: str(root), METRIC_ENV: metric}
+def trial_env(number: int, root: Path, metric: str, state_file: Path) -> dict[str, str]:
+    """What tells the run it is a trial: its number and folder, the metric, the sweep."""
+    return {
+        TRIAL_ENV: str(number),
+        TRIAL_DIR_ENV: str(root),
+        METRIC_ENV: metric,
+        STATE_ENV: str(state_file),
+    }
 
 
 def _die_with_parent() -> None:
@@ -113,10 +125,12 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def request_stop(root: Path) -> None:
-    """Ask the trial to end now, the normal way (final evaluation, last.ckpt, exit 0)."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / STOP_FILE).touch()
+def stop_reason(root: Path) -> str | None:
+    """Why the trial stopped before its budget (early termination), if it did."""
+    try:
+        return (root / STOPPED_FILE).read_text().strip() or "stopped"
+    except OSError:
+        return None
 
 
 def reported_history(root: Path) -> list[list[float]]:
