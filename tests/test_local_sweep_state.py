@@ -15,9 +15,17 @@ import pytest
 from PIL import Image
 
 from dlconf import VALID, ConfigError
-from dlconf.sweeps import Hyperband, Sweep, Values, vary
+from dlconf.sweeps import Hyperband, Sweep, Values, main, vary
+from dlconf.sweeps.devices import visible_devices
 from dlconf.sweeps.early_stop import Running, stop_now, to_stop
-from dlconf.sweeps.local import machine_overrides, open_sweep, orphan, propose
+from dlconf.sweeps.local import (
+    LocalRunner,
+    _Child,
+    machine_overrides,
+    open_sweep,
+    orphan,
+    propose,
+)
 from dlconf.sweeps.results import PICTURE_FILE, plot_data, ranked, write_results
 from dlconf.sweeps.state import Owner, StateFile, SweepState, TrialState
 from experiments.mnist_vae import elbo, experiment
@@ -125,7 +133,6 @@ def _hyperband_config(**early: object) -> dict[str, object]:
     }
 
 
-@pytest.mark.quick
 def test_hyperband_stops_a_running_trial_behind_at_a_band() -> None:
     config = _hyperband_config(min_iter=2, eta=3)
     good = Running(1, running=False, history=[-550.0, -266.0, -190.0])
@@ -240,3 +247,59 @@ def test_results_rank_the_trials_and_the_picture_has_a_point_per_finished_trial(
     csv_lines = (tmp_path / "trials.csv").read_text().splitlines()
     assert csv_lines[0].startswith("rank,trial,status,ELBO/Validation,params.lr,steps")
     assert len(csv_lines) == 5
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--local", "2", "--jobs", "0"], "error: --jobs 0: run at least 1 trial at a time\n"),
+        (["--local", "0"], "error: --local 0: run at least 1 trial\n"),
+        (["--jobs", "2"], "error: --jobs, --one-trial and --folder apply to --local or --resume"),
+        (["--one-trial"], "error: --jobs, --one-trial and --folder apply to --local or --resume"),
+        (["--yaml", "--resume", "last"], "error: --yaml prints the sweep config; it does not go"),
+    ],
+)
+def test_local_sweep_options_are_checked_first(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(GRID, argv)
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.startswith(message)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.quick
+def test_resuming_a_folder_that_holds_no_sweep_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(GRID, ["--resume", str(tmp_path / "nothing")])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'nothing'} is not a local sweep folder")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_trials_side_by_side_get_a_gpu_each(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    visible_devices.cache_clear()
+    try:
+        assert visible_devices() == ("3", "5")
+        runner = LocalRunner(tmp_path, jobs=2)
+        assert runner._free_device() == "3"
+        idle = subprocess.Popen(["true"])
+        idle.wait()
+        with (tmp_path / "log").open("w") as log:
+            runner._children[1] = _Child(1, idle, log, 0.0, 0.0, tmp_path, "3")
+            assert runner._free_device() == "5"  # not the one trial 1 has
+            runner._children[2] = _Child(2, idle, log, 0.0, 0.0, tmp_path, "5")
+            del runner._children[1]
+            assert runner._free_device() == "3"  # trial 1's, now free again
+        assert LocalRunner(tmp_path, jobs=1)._free_device() is None  # it sees both
+    finally:
+        visible_devices.cache_clear()

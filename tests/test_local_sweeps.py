@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -197,3 +198,75 @@ def test_hyperband_stops_a_trial_that_falls_behind_at_its_first_band(tmp_path: P
     assert slow["history"][1][1] < good["history"][1][1] - 50  # clearly behind at the band
     rows = json.loads((folder / "trials.json").read_text())
     assert [(row["trial"], row["status"]) for row in rows] == [(1, "finished"), (2, "stopped")]
+
+
+def test_array_tasks_on_one_folder_share_the_trials_out(tmp_path: Path) -> None:
+    # What SLURM array tasks of sweeps/slurm/local_sweep.sbatch run, here two at once.
+    folder = tmp_path / "shared"
+    command = [
+        sys.executable,
+        "-m",
+        "tests.local_sweeps",
+        "grid",
+        "--local",
+        "2",
+        "--folder",
+        str(folder),
+        "--one-trial",
+        *_overrides(steps=20, every=10),
+    ]
+    tasks = [
+        subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [task.communicate(timeout=900)[0] for task in tasks]
+    assert [task.returncode for task in tasks] == [0, 0], outputs
+    trials = _trials(folder)
+    assert [(t["number"], t["status"], t["starts"]) for t in trials] == [
+        (1, "finished", 1),
+        (2, "finished", 1),
+    ]
+    assert sorted(t["values"]["params.lr"] for t in trials) == [1e-3, 3e-3]
+    # Each task ran one trial: each printed one line of its own.
+    assert sorted(
+        len(re.findall(r"^trial \d/2: ", out, flags=re.MULTILINE)) for out in outputs
+    ) == [
+        1,
+        1,
+    ]
+
+
+def test_a_sweep_stopped_by_sigterm_hands_its_trial_back_saved(tmp_path: Path) -> None:
+    folder = tmp_path / "preempted"
+    command = [
+        sys.executable,
+        "-m",
+        "tests.local_sweeps",
+        "grid",
+        "--local",
+        "1",
+        "--folder",
+        str(folder),
+        *_overrides(),
+    ]
+    sweep = subprocess.Popen(
+        command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_for_checkpoint_of_trial(folder, 1, timeout=600)
+        sweep.send_signal(signal.SIGTERM)  # SLURM's warning before the time limit
+        _, stderr = sweep.communicate(timeout=300)
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 130
+    assert f"continue with python -m sweeps.vae_lr_grid --resume {folder}" in stderr
+    (trial,) = _trials(folder)
+    assert (trial["status"], trial["owner"], trial["exit_code"]) == ("running", None, 143)
+    saved_at = _final_step(_run(folder, 1))
+    assert 0 < saved_at < STEPS
+
+    result = _sweep("grid", "--resume", str(folder))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (trial,) = _trials(folder)
+    assert (trial["status"], trial["starts"]) == ("finished", 2)
+    assert _final_step(_run(folder, 1)) == STEPS

@@ -32,7 +32,7 @@ from typing import IO, Any
 from dlconf.errors import ConfigError
 from dlconf.runner.run_folder import RunFolder, storage_error, write_atomic
 from dlconf.sweeps import trials
-from dlconf.sweeps.devices import visible_devices
+from dlconf.sweeps.devices import CUDA_VISIBLE_DEVICES, visible_devices
 from dlconf.sweeps.engine import Finished, next_values
 from dlconf.sweeps.results import write_results
 from dlconf.sweeps.state import Owner, StateFile, SweepState, TrialState, process_alive
@@ -115,6 +115,7 @@ class _Child:
     started: float
     started_at: float
     root: Path
+    device: str | None
     reported: int = 0
     """How many evaluations of the metric the sweep has seen from it."""
 
@@ -194,20 +195,27 @@ class LocalRunner:
     ) -> None:
         root = trials.trial_root(self.folder, trial.number)
         env = trials.trial_env(trial.number, root, state.metric_name, file.path)
-        devices = visible_devices()
-        if self.jobs > 1 and len(devices) > 1:  # one device per trial on a GPU machine
-            slot = len(self._children) % len(devices)
-            env["CUDA_VISIBLE_DEVICES"] = devices[slot]
+        device = self._free_device()
+        if device is not None:
+            env[CUDA_VISIBLE_DEVICES] = device
         out = trials.log_file(self.folder, trial.number).open("a")
         if trial.starts > 1:
             out.write(f"\n--- start {trial.starts} of trial {trial.number} ---\n")
         process = trials.start(command, root, out, env)
         log.info("trial %d: started (pid %d)", trial.number, process.pid)
         self._children[trial.number] = _Child(
-            trial.number, process, out, time.monotonic(), time.time(), root
+            trial.number, process, out, time.monotonic(), time.time(), root, device
         )
         with file.update() as latest:
             latest.trial(trial.number).child_pid = process.pid
+
+    def _free_device(self) -> str | None:
+        """A GPU no running trial of this process has, when trials run side by side."""
+        devices = visible_devices()
+        if self.jobs == 1 or len(devices) < 2:
+            return None  # one trial at a time sees the GPUs it is given, as any run does
+        used = [child.device for child in self._children.values()]
+        return min(devices, key=used.count)  # with more trials than GPUs, they share
 
     def _waiting(self, file: StateFile) -> bool:
         """Whether a trial must first end elsewhere before this process can take it on."""
