@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -303,3 +304,20 @@ def test_trials_side_by_side_get_a_gpu_each(
         assert LocalRunner(tmp_path, jobs=1)._free_device() is None  # it sees both
     finally:
         visible_devices.cache_clear()
+
+
+@pytest.mark.quick
+def test_a_restarted_slurm_task_takes_back_its_own_stale_claim(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "0")
+    before = Owner.here()
+    assert not before.is_gone()
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")  # the same task, requeued
+    assert before.is_gone()
+    before.host, before.heartbeat = "another-node", 0.0
+    monkeypatch.setenv("SLURM_JOB_ID", "4243")
+    assert before.is_gone()  # another node's claim, not renewed for ten minutes
+    before.heartbeat = time.time()
+    assert not before.is_gone()

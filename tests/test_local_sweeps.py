@@ -22,6 +22,8 @@ from PIL import Image
 
 from dlconf.callbacks.checkpoints import read_checkpoint
 from dlconf.runner.run_folder import RunFolder
+from dlconf.sweeps.results import plot_data
+from dlconf.sweeps.state import StateFile
 from tests.conftest import ROOT
 
 STEPS = 60
@@ -175,6 +177,11 @@ def test_a_sweep_killed_in_its_third_trial_continues_where_it_stopped(tmp_path: 
     # The results: a table, a CSV, a JSON and a picture with one point per finished trial.
     with Image.open(folder / "sweep.png") as picture:
         picture.verify()
+    drawn = plot_data(StateFile(folder).read())
+    assert sorted(lr for lr, _ in drawn.by_parameter["params.lr"]) == [1e-4, 3e-4, 1e-3, 3e-3]
+    assert {n: [s for s, _ in curve] for n, curve in drawn.curves.items()} == {
+        n: [0, 20, 40, 60] for n in (1, 2, 3, 4)
+    }
     assert len((folder / "trials.csv").read_text().splitlines()) == 5
 
 

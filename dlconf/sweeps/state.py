@@ -70,8 +70,9 @@ class Owner:
     def is_gone(self) -> bool:
         """Whether this owner can no longer be running its trials."""
         me = Owner.here()
-        if self.slurm_job is not None and self.slurm_job == me.slurm_job:
-            return self.slurm_restart < me.slurm_restart  # the task was restarted since
+        same_job = self.slurm_job is not None and self.slurm_job == me.slurm_job
+        if same_job and self.slurm_restart < me.slurm_restart:
+            return True  # this task was restarted since: the claim is of its earlier life
         if self.host == me.host:
             return not process_alive(self.pid, self.started)
         return time.time() - self.heartbeat > STALE_SECONDS
