@@ -266,7 +266,7 @@ def test_a_sweep_stopped_by_sigterm_hands_its_trial_back_saved(tmp_path: Path) -
     finally:
         sweep.kill()
     assert sweep.returncode == 130
-    assert f"continue with python -m sweeps.vae_lr_grid --resume {folder}" in stderr
+    assert f"continue with python -m tests.local_sweeps --resume {folder}" in stderr
     (trial,) = _trials(folder)
     assert (trial["status"], trial["owner"], trial["exit_code"]) == ("running", None, 143)
     saved_at = _final_step(_run(folder, 1))

@@ -194,7 +194,7 @@ def _local(sweep: Sweep, args: argparse.Namespace, overrides: list[str]) -> None
     except KeyboardInterrupt:
         sys.stderr.write(
             f"interrupted: the trials saved their state; continue with "
-            f"python -m sweeps.{sweep.sweep_name} --resume {folder}\n"
+            f"{_this_command(sweep)} --resume {folder}\n"
         )
         sys.exit(130)
     sys.stdout.write(f"\n{results_table(state)}\n\nruns, logs and results: {folder}\n")
@@ -204,6 +204,13 @@ def _local(sweep: Sweep, args: argparse.Namespace, overrides: list[str]) -> None
         and not any(t.succeeded for t in state.trials)
     ):
         raise SweepRunError(f"every trial failed: see the trial-N.log files in {folder}")
+
+
+def _this_command(sweep: Sweep) -> str:
+    """``python -m <the sweep's module>``, as this process was started."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", None) or f"sweeps.{sweep.sweep_name}"
+    return f"python -m {name}"
 
 
 def _parser(sweep: Sweep) -> argparse.ArgumentParser:
