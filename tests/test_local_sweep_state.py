@@ -19,6 +19,7 @@ from dlconf import VALID, ConfigError
 from dlconf.sweeps import Hyperband, Sweep, Values, main, vary
 from dlconf.sweeps.devices import visible_devices
 from dlconf.sweeps.early_stop import Running, stop_now, to_stop
+from dlconf.sweeps.engine import schema_violations
 from dlconf.sweeps.local import (
     LocalRunner,
     _Child,
@@ -321,3 +322,21 @@ def test_a_restarted_slurm_task_takes_back_its_own_stale_claim(
     assert before.is_gone()  # another node's claim, not renewed for ten minutes
     before.heartbeat = time.time()
     assert not before.is_gone()
+
+
+@pytest.mark.parametrize(
+    "early", [Hyperband(min_iter=2), Hyperband(max_iter=27, s=2, eta=3, strict=False)]
+)
+def test_w_and_b_accepts_both_forms_of_hyperband(early: Hyperband) -> None:
+    sweep = Sweep(
+        experiment=experiment,
+        method="bayes",
+        metric=elbo.on(VALID),
+        parameters=[vary(p.lr).over(Values([1e-3, 1e-4]))],
+        early_terminate=early,
+        run_cap=8,
+    )
+    config = sweep.to_wandb()
+    assert config["early_terminate"]["type"] == "hyperband"
+    assert config["run_cap"] == 8
+    assert schema_violations(config) == []
