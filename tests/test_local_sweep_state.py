@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from dlconf import VALID, ConfigError
-from dlconf.sweeps import Hyperband, Sweep, Values, main, vary
+from dlconf.sweeps import Hyperband, LogUniform, Sweep, Values, main, vary
 from dlconf.sweeps.devices import visible_devices
 from dlconf.sweeps.early_stop import Running, stop_now, to_stop
 from dlconf.sweeps.engine import schema_violations
@@ -257,8 +257,14 @@ def test_results_rank_the_trials_and_the_picture_has_a_point_per_finished_trial(
     [
         (["--local", "2", "--jobs", "0"], "error: --jobs 0: run at least 1 trial at a time\n"),
         (["--local", "0"], "error: --local 0: run at least 1 trial\n"),
-        (["--jobs", "2"], "error: --jobs, --one-trial and --folder apply to --local or --resume"),
-        (["--one-trial"], "error: --jobs, --one-trial and --folder apply to --local or --resume"),
+        (
+            ["--jobs", "2"],
+            "error: --jobs, --one-trial, --folder and --engine-seed apply to --local",
+        ),
+        (
+            ["--one-trial"],
+            "error: --jobs, --one-trial, --folder and --engine-seed apply to --local",
+        ),
         (["--yaml", "--resume", "last"], "error: --yaml prints the sweep config; it does not go"),
     ],
 )
@@ -340,3 +346,36 @@ def test_w_and_b_accepts_both_forms_of_hyperband(early: Hyperband) -> None:
     assert config["early_terminate"]["type"] == "hyperband"
     assert config["run_cap"] == 8
     assert schema_violations(config) == []
+
+
+def test_a_continued_random_sweep_proposes_what_an_uninterrupted_one_would(
+    tmp_path: Path,
+) -> None:
+    random_lr = Sweep(
+        experiment=experiment,
+        method="random",
+        metric=elbo.on(VALID),
+        parameters=[vary(p.lr).over(LogUniform(min=-12, max=-2))],
+    )
+
+    def open_(name: str, seed: int | None = 7) -> SweepState:
+        return open_sweep(tmp_path / name, random_lr.to_wandb(), "", "m", 4, [], seed)
+
+    straight = open_("straight")
+    for _ in range(4):
+        propose(straight)
+    open_("interrupted")
+    for _ in range(2):  # two proposals, the state written, the process gone...
+        with StateFile(tmp_path / "interrupted").update() as state:
+            propose(state)
+    continued = StateFile(tmp_path / "interrupted").read()
+    for _ in range(2):  # ...and a new process continues
+        propose(continued)
+    lrs = [t.values["params.lr"] for t in straight.trials]
+    assert [t.values["params.lr"] for t in continued.trials] == lrs
+    assert len(set(lrs)) == 4
+    other = open_("other", seed=8)
+    propose(other)
+    assert other.trials[0].values["params.lr"] != lrs[0]
+    with pytest.raises(ConfigError, match="runs with --engine-seed 7"):
+        open_("straight", seed=8)

@@ -57,8 +57,12 @@ def main(sweep: Sweep, argv: Sequence[str] | None = None) -> None:
             )
         if args.yaml and args.resume is not None:
             raise ConfigError("--yaml prints the sweep config; it does not go with --resume")
-        if not local and (args.jobs != 1 or args.one_trial or args.folder):
-            raise ConfigError("--jobs, --one-trial and --folder apply to --local or --resume only")
+        if not local and (
+            args.jobs != 1 or args.one_trial or args.folder or args.engine_seed is not None
+        ):
+            raise ConfigError(
+                "--jobs, --one-trial, --folder and --engine-seed apply to --local or --resume only"
+            )
         if args.jobs < 1:
             raise ConfigError(f"--jobs {args.jobs}: run at least 1 trial at a time")
         if args.local is not None and args.local < 1:
@@ -173,7 +177,8 @@ def _local(sweep: Sweep, args: argparse.Namespace, overrides: list[str]) -> None
             Path(args.folder).expanduser() if args.folder else new_folder(root, sweep.sweep_name)
         )
     config, yaml_text = sweep.to_wandb(), sweep.to_yaml()
-    state = open_sweep(folder, config, yaml_text, sweep.program_module, args.local, overrides)
+    module = sweep.program_module
+    state = open_sweep(folder, config, yaml_text, module, args.local, overrides, args.engine_seed)
     total = state.count
 
     def report(trial: TrialState, state: SweepState) -> None:
@@ -237,6 +242,12 @@ def _parser(sweep: Sweep) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="K", help="run K trials at once (one GPU each)"
+    )
+    parser.add_argument(
+        "--engine-seed",
+        type=int,
+        metavar="S",
+        help="seed of a new local sweep's random and bayes proposals (default: drawn, recorded)",
     )
     parser.add_argument(
         "--one-trial",

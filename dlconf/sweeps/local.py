@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import signal
 import subprocess
 import time
@@ -28,6 +29,8 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import numpy
 
 from dlconf.errors import ConfigError
 from dlconf.runner.run_folder import RunFolder, storage_error, write_atomic
@@ -68,6 +71,7 @@ def open_sweep(
     module: str,
     count: int | None,
     overrides: Sequence[str],
+    seed: int | None = None,
 ) -> SweepState:
     """Start the sweep in ``folder``, or continue the one there (``count`` None: its own).
 
@@ -84,7 +88,8 @@ def open_sweep(
             if count is None:
                 raise ConfigError(f"--resume {folder}: no local sweep there (no sweep-state.json)")
             write_atomic(folder / SWEEP_YAML, yaml_text)
-            state = SweepState(config, count, list(overrides), module=module)
+            chosen = random.randrange(2**31) if seed is None else seed
+            state = SweepState(config, count, list(overrides), module=module, seed=chosen)
             file.write_unlocked(state)
             return state
     with file.update() as state:
@@ -101,6 +106,11 @@ def open_sweep(
             raise ConfigError(
                 f"the sweep in {folder} runs its trials with {ran}: continue it without "
                 "overrides (or the same ones)"
+            )
+        if seed is not None and seed != state.seed:
+            raise ConfigError(
+                f"the sweep in {folder} runs with --engine-seed {state.seed}: continue it "
+                "without --engine-seed (or with the same one)"
             )
         if count is not None:
             state.count = count
@@ -338,6 +348,10 @@ def propose(state: SweepState) -> TrialState | None:
     if len(state.trials) >= cap:
         return None
     seen = [Finished(t.values, t.metric, _engine_state(t)) for t in state.trials]
+    # The engine draws from Python's and numpy's global generators; this process trains
+    # nothing, so seeding them here changes nothing else.
+    random.seed(f"{state.seed}-{len(state.trials) + 1}")
+    numpy.random.seed((state.seed + len(state.trials) + 1) % 2**32)
     values = next_values(state.config, state.metric_name, seen)
     if values is None:
         return None  # a grid that ran out

@@ -142,6 +142,9 @@ class SweepState:
     trials: list[TrialState] = field(default_factory=lambda: [])
     module: str = ""
     """The experiment's module, ``python -m <module>``."""
+    seed: int = 0
+    """Seeds the engine's random numbers before each proposal (with the trial's number), so
+    a continued random or bayes sweep proposes what an uninterrupted one would."""
     version: int = STATE_VERSION
 
     @property
@@ -158,6 +161,7 @@ class SweepState:
             "count": self.count,
             "overrides": self.overrides,
             "module": self.module,
+            "seed": self.seed,
             "trials": [trial.to_json() for trial in self.trials],
         }
 
@@ -169,6 +173,7 @@ class SweepState:
             overrides=[str(o) for o in data["overrides"]],
             trials=[TrialState.from_json(t) for t in data["trials"]],
             module=str(data["module"]),
+            seed=int(data.get("seed", 0)),
             version=int(data.get("version", STATE_VERSION)),
         )
 
