@@ -106,6 +106,14 @@ def test_a_trial_whose_sweep_process_died_is_taken_over(tmp_path: Path) -> None:
 
 
 @pytest.mark.quick
+def test_a_sweep_is_not_started_in_a_folder_of_other_files(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"holds other files \(notes.txt\) and no local sweep"):
+        _new_state(tmp_path, count=2)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # nothing of the sweep
+
+
+@pytest.mark.quick
 def test_a_continued_sweep_must_be_the_same_sweep(tmp_path: Path) -> None:
     open_sweep(tmp_path, GRID.to_wandb(), "", "experiments.mnist_vae", 4, ["data=synthetic"])
     state = open_sweep(tmp_path, GRID.to_wandb(), "", "experiments.mnist_vae", 6, [])

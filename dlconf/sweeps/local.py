@@ -38,7 +38,15 @@ from dlconf.sweeps import trials
 from dlconf.sweeps.devices import CUDA_VISIBLE_DEVICES, visible_devices
 from dlconf.sweeps.engine import Finished, next_values
 from dlconf.sweeps.results import write_results
-from dlconf.sweeps.state import Owner, StateFile, SweepState, TrialState, process_alive
+from dlconf.sweeps.state import (
+    LOCK_FILE,
+    STATE_FILE,
+    Owner,
+    StateFile,
+    SweepState,
+    TrialState,
+    process_alive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +66,7 @@ def new_folder(experiments_root: Path, sweep_name: str) -> Path:
 def latest_folder(experiments_root: Path, sweep_name: str) -> Path:
     """The newest sweep folder of ``sweep_name`` (for ``--resume last``)."""
     parent = experiments_root.expanduser() / LOCAL_SWEEPS_DIR / sweep_name
-    folders = sorted(p.parent for p in parent.glob("*/" + "sweep-state.json"))
+    folders = sorted(p.parent for p in parent.glob(f"*/{STATE_FILE}"))
     if not folders:
         raise ConfigError(f"--resume last: no local sweep of {sweep_name} under {parent}")
     return folders[-1]
@@ -83,10 +91,21 @@ def open_sweep(
     except OSError as error:
         raise storage_error(folder, error) from None
     file = StateFile(folder)
+    # Checked before taking the lock, so a refused folder is left as it was; the sweep's
+    # own files are not "other": another process may be writing them right now.
+    own = {LOCK_FILE, STATE_FILE, SWEEP_YAML}
+    others = sorted(
+        p.name for p in folder.iterdir() if p.name not in own and not p.name.endswith(".tmp")
+    )
+    if not file.exists() and others:
+        raise ConfigError(
+            f"--folder {folder} holds other files ({', '.join(others[:3])}) and no local "
+            "sweep: give a new or empty folder"
+        )
     with file.locked():  # two array tasks starting together: one creates, one continues
         if not file.exists():
             if count is None:
-                raise ConfigError(f"--resume {folder}: no local sweep there (no sweep-state.json)")
+                raise ConfigError(f"--resume {folder}: no local sweep there (no {STATE_FILE})")
             write_atomic(folder / SWEEP_YAML, yaml_text)
             chosen = random.randrange(2**31) if seed is None else seed
             state = SweepState(config, count, list(overrides), module=module, seed=chosen)
