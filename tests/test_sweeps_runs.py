@@ -120,6 +120,8 @@ def test_a_local_sweep_runs_three_trials_and_ranks_them(mnist_root: Path, tmp_pa
         "ELBO/Validation",
         "params.beta",
         "params.batch_size",
+        "status",
+        "steps",
         "seconds",
     ]
     rows = [line.split() for line in lines[1:]]
@@ -132,11 +134,16 @@ def test_a_local_sweep_runs_three_trials_and_ranks_them(mnist_root: Path, tmp_pa
     # Each trial is a normal run of the experiment with its sampled values.
     (folder,) = (tmp_path / "local_sweeps" / "mnist_vae").iterdir()
     assert (folder / "results.txt").read_text().splitlines() == lines
-    assert yaml.safe_load((folder / "sweep.yaml").read_text()) == sweep.to_wandb()
+    # The recorded sweep is the one the trials ran: the machine's train_for, not the sweep's.
+    ran = dataclasses.replace(sweep, train_for=global_steps(5))
+    assert yaml.safe_load((folder / "sweep.yaml").read_text()) == ran.to_wandb()
     for number, _, beta, batch_size in progress:
         (run,) = run_folders(folder / f"trial-{number}")
         resolved = yaml.safe_load((run / "resolved.yaml").read_text())
         assert resolved["params"]["beta"] == float(beta)
         assert resolved["params"]["batch_size"] == int(batch_size)
         assert resolved["train_for"] == "5 global_steps"  # the machine's override won
+        command = (folder / f"trial-{number}.log").read_text().splitlines()[0].split(" ")
+        assert command.count("train_for=5") == 1  # one train_for in the trial's command
+        assert not any(arg.startswith("train_for=10") for arg in command)
         assert list((run / "tensorboard").glob("events.out.tfevents.*"))

@@ -26,7 +26,7 @@ def config_name() -> str:
     return store_experiment(experiment)
 
 
-@pytest.mark.parametrize("script", ["agent.sbatch", "multirun_example.sh"])
+@pytest.mark.parametrize("script", ["agent.sbatch", "local_sweep.sbatch", "multirun_example.sh"])
 def test_scripts_are_valid_bash(script: str) -> None:
     result = subprocess.run(["bash", "-n", str(SLURM / script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -49,6 +49,45 @@ def test_the_agent_script_needs_the_sweep_and_the_device(
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SWEEP_MODULE", "SWEEP_MODULE: pass the sweep: sbatch --export=ALL,DEVICE_NAME="),
+        ("SWEEP_DIR", "SWEEP_DIR: pass the shared sweep folder"),
+        ("DEVICE_NAME", "DEVICE_NAME: pass the device of this cluster"),
+    ],
+)
+def test_the_local_sweep_script_needs_the_sweep_its_folder_and_the_device(
+    missing: str, message: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "SWEEP_MODULE": "sweeps.mnist_vae",
+        "SWEEP_DIR": str(tmp_path / "sweep"),
+        "DEVICE_NAME": "cluster",
+    }
+    del env[missing]
+    result = subprocess.run(
+        ["bash", str(SLURM / "local_sweep.sbatch")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_each_local_sweep_task_takes_one_trial_of_the_shared_folder() -> None:
+    text = (SLURM / "local_sweep.sbatch").read_text()
+    assert 'TRIALS="${TRIALS:-${SLURM_ARRAY_TASK_COUNT:-1}}"' in text
+    assert (
+        'exec python -m "${SWEEP_MODULE}" --local "${TRIALS}" --folder "${SWEEP_DIR}" '
+        '--one-trial "$@"' in text
+    )
 
 
 def test_the_agent_script_sets_a_time_limit_and_a_run_count() -> None:

@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
 from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
+from dlconf.callbacks.sweep_trial import sweep_trial_callback
 from dlconf.durations import EPOCH, GLOBAL_STEP
 from dlconf.errors import NonFiniteLossError
 from dlconf.loggers.base import ConfigRecorder
@@ -173,6 +174,9 @@ def _callbacks(run: RunConfig) -> list[Callback]:
         callbacks.append(TrainForCallback(valid.train_for, clock))
     for name in cfg.callbacks:
         callbacks.append(build(cfg.callbacks[name], f"callbacks.{name}"))
+    trial = sweep_trial_callback()  # after the evaluations: it reads what they logged
+    if trial is not None:
+        callbacks.append(trial)
     return callbacks
 
 

@@ -4,7 +4,8 @@ A sweep module in ``sweeps/`` builds a :class:`Sweep` over an experiment, with p
 named through the experiment's typed links (``vary(p.beta).over(LogUniform(-20, 2))``),
 and ends with ``main(sweep)``: ``python -m sweeps.<name>`` checks it against the experiment
 and creates it on W&B, ``--yaml`` prints it for ``wandb sweep``, ``--local N`` runs N trials
-on this machine with W&B's own search engine.
+on this machine with W&B's own search engine (``--resume`` continues one, ``--jobs K``
+runs K trials at once, ``early_terminate=Hyperband(...)`` stops trials that fall behind).
 """
 
 from dlconf.sweeps.cli import main
@@ -25,11 +26,13 @@ from dlconf.sweeps.distributions import (
     Uniform,
     Values,
 )
+from dlconf.sweeps.early_stop import Hyperband
 
 __all__ = [
     "Beta",
     "Constant",
     "Distribution",
+    "Hyperband",
     "IntUniform",
     "InvLogUniformValues",
     "LogNormal",

@@ -36,6 +36,7 @@ from dlconf.durations import Duration
 from dlconf.errors import ConfigError
 from dlconf.experiment import Experiment, Metric
 from dlconf.sweeps.distributions import Constant, Distribution
+from dlconf.sweeps.early_stop import Hyperband
 
 F = TypeVar("F")
 
@@ -113,7 +114,9 @@ class Sweep:
     entity: str | None = None
     """The W&B user or team; None for W&B's default."""
     run_cap: int | None = None
-    """Most runs the sweep starts (W&B's ``run_cap``); None for no limit."""
+    """Most runs the sweep starts (W&B's ``run_cap``), locally too; None for no limit."""
+    early_terminate: Hyperband | None = None
+    """Stop trials that fall behind (W&B's ``early_terminate``): ``Hyperband(min_iter=2)``."""
     module: str | None = None
     """The module an agent runs; defaults to ``experiments.<experiment.name>``."""
 
@@ -126,6 +129,15 @@ class Sweep:
         if self.train_for is not None and not isinstance(self.train_for, Duration):
             raise ConfigError(
                 f"Sweep(train_for={self.train_for!r}) takes a duration such as epochs(10)"
+            )
+        if self.run_cap is not None and (
+            not isinstance(self.run_cap, int) or isinstance(self.run_cap, bool) or self.run_cap < 1
+        ):
+            raise ConfigError(f"Sweep(run_cap={self.run_cap!r}) takes a whole number >= 1")
+        if self.early_terminate is not None and not isinstance(self.early_terminate, Hyperband):
+            raise ConfigError(
+                f"Sweep(early_terminate={self.early_terminate!r}) takes Hyperband(min_iter=...) "
+                "or Hyperband(max_iter=..., s=...)"
             )
         for parameter in self.parameters:
             if not isinstance(parameter, Parameter):
@@ -179,6 +191,8 @@ class Sweep:
         }
         optional = {"description": self.description, "entity": self.entity, "run_cap": self.run_cap}
         config.update({key: value for key, value in optional.items() if value is not None})
+        if self.early_terminate is not None:
+            config["early_terminate"] = self.early_terminate.to_wandb()
         return config
 
     def to_yaml(self) -> str:

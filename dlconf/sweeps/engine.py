@@ -67,12 +67,15 @@ def schema_violations(config: Mapping[str, Any]) -> list[str]:
     return [str(v) for v in violations]
 
 
-State = Literal["finished", "failed"]
+State = Literal["finished", "failed", "running"]
 
 
 @dataclass(frozen=True)
 class Finished:
-    """A finished trial as the engine needs it: its values, and its metric if it has one."""
+    """A trial as the engine needs it: its values, its state, and its metric if it has one.
+
+    Running trials count too: grid search must not propose their values again, and bayes
+    search treats them as pending."""
 
     values: Mapping[str, Any]
     """The parameter values it ran with, by key (``params.beta``)."""
@@ -85,10 +88,15 @@ def next_values(
 ) -> dict[str, Any] | None:
     """The engine's next parameter values after ``finished``; None when a grid is done."""
     sweeps = engine()
+    states = {
+        "finished": sweeps.RunState.finished,
+        "failed": sweeps.RunState.failed,
+        "running": sweeps.RunState.running,
+    }
     runs = [
         sweeps.SweepRun(
             name=f"trial-{number}",
-            state=sweeps.RunState.finished if trial.state == "finished" else sweeps.RunState.failed,
+            state=states[trial.state],
             config={key: {"value": value} for key, value in trial.values.items()},
             summary_metrics={} if trial.metric is None else {metric_name: trial.metric},
         )
