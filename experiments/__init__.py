@@ -7,10 +7,9 @@ torch and Lightning are imported (:mod:`dlconf.runner.answer_cache`, which says 
 
 import sys
 
-if sys.argv[:1] == ["-m"]:  # Python is locating `python -m experiments.X`
+if sys.argv[:1] == ["-m"] and sys.argv[1:]:  # locating `python -m experiments.X ARGS`
     import importlib.util
     import os
-
     from types import ModuleType
 
     def _load_answer_cache() -> ModuleType | None:
@@ -18,11 +17,11 @@ if sys.argv[:1] == ["-m"]:  # Python is locating `python -m experiments.X`
         # The runner's own import later finds this module in sys.modules.
         name = "dlconf.runner.answer_cache"
         dlconf = importlib.util.find_spec("dlconf")
-        folders = (dlconf and dlconf.submodule_search_locations) or []
-        spec = folders and importlib.util.spec_from_file_location(
-            name, os.path.join(folders[0], "runner", "answer_cache.py")
-        )
-        if not spec or spec.loader is None or name in sys.modules:
+        if name in sys.modules or dlconf is None or not dlconf.submodule_search_locations:
+            return None
+        path = os.path.join(dlconf.submodule_search_locations[0], "runner", "answer_cache.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
             return None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module

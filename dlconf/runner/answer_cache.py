@@ -1,4 +1,4 @@
-"""Answers without torch: ``--help`` and a misspelt key, as an earlier run of the same code gave them.
+"""Answers without torch: ``--help`` and a misspelt key, as an earlier run of the code gave them.
 
 ``python -m experiments.X --help`` or ``... params.bta=0.1`` would otherwise import torch
 and Lightning (seconds) before reading its command line. The full path remembers each
@@ -95,9 +95,7 @@ class Startup:
         """This experiment's answers for this project and interpreter."""
         import zlib
 
-        root = self.environ.get("XDG_CACHE_HOME") or os.path.join(
-            os.path.expanduser("~"), ".cache"
-        )
+        root = self.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         # Only a name: what the answers depend on is checked in full (identity()).
         where = zlib.crc32(f"{self.cwd}\0{sys.executable}".encode())
         return os.path.join(root, "dlconf", "answers", f"{self.module}-{where:08x}")
@@ -150,23 +148,27 @@ def _answer(startup: Startup) -> tuple[Any, str, int] | None:
         if record is None or not _inputs_unchanged(startup, "help", record):
             return None
         return sys.stdout, str(record["stdout"]), 0
-    message = _misspelt_key(startup, args)
-    if message is None or not _inputs_unchanged(startup, "keys", _read(startup, "keys")):
+    keys = plain_keys(args)
+    record = None if keys is None else _read(startup, "keys")
+    message = None if keys is None or record is None else _misspelt_key(keys, record)
+    if message is None or not _inputs_unchanged(startup, "keys", record):
         return None
     return sys.stderr, f"error: {message}\n", ERROR_EXIT_CODE
 
 
-def _misspelt_key(startup: Startup, args: Sequence[str]) -> str | None:
-    """The full path's message for the first override, if that is certainly a key error."""
+def plain_keys(args: Sequence[str]) -> list[str] | None:
+    """The keys of ``args`` if each is a plain ``key=value`` that Hydra parses as such."""
     keys: list[str] = []
     for arg in args:
         plain = _PLAIN_OVERRIDE.fullmatch(arg)
         if plain is None or KEYWORD.search(arg):
             return None
         keys.append(plain.group(1))
-    record = _read(startup, "keys")
-    if record is None:
-        return None
+    return keys
+
+
+def _misspelt_key(keys: Sequence[str], record: Mapping[str, Any]) -> str | None:
+    """The full path's message for the first key, if that is certainly a key error."""
     # The defaults list (groups) is composed before any key is set: an error there first.
     late = {*record["groups"], *FULL_PATH_KEYS}
     if any(key.split(".")[0] in late for key in keys):
@@ -246,11 +248,14 @@ def printing_help(run: Callable[[], object]) -> None:
             printed.append(text)
             return int(self.stream.write(text))
 
+        def flush(self) -> None:
+            self.stream.flush()
+
         def __getattr__(self, name: str) -> Any:
             return getattr(self.stream, name)
 
     try:
-        with contextlib.redirect_stdout(Tee(sys.stdout)):  # type: ignore[type-var]
+        with contextlib.redirect_stdout(Tee(sys.stdout)):
             run()
     except SystemExit as done:  # Hydra exits after printing help
         if done.code in (None, 0):

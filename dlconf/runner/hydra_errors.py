@@ -117,11 +117,11 @@ def key_tree(config: DictConfig) -> Tree:
     tree: Tree = {}
     for key in config:
         name = str(key)
-        child = None
+        child: object = None
         if not (OmegaConf.is_interpolation(config, name) or OmegaConf.is_missing(config, name)):
             child = config[name]
         closed = isinstance(child, DictConfig) and OmegaConf.is_struct(child)
-        tree[name] = key_tree(child) if closed else None
+        tree[name] = key_tree(child) if isinstance(child, DictConfig) and closed else None
     return tree
 
 
