@@ -11,8 +11,8 @@ A remembered answer is given only where it cannot be stale. With it are its *inp
 - every file Python had loaded when the answer was given (the experiment, dlconf, the
   devices, and each library: torch, Lightning, Hydra...), with its mtime and size, the
   folders holding them (a new file in ``devices/`` is a new device) and ``sys.path``'s;
-- the interpreter, its version, the working directory, the host, and a digest of the
-  whole environment (``DEVICE_NAME`` and anything a device reads).
+- the interpreter, its version and options, the working directory, the host, and a digest
+  of the whole environment (``DEVICE_NAME`` and anything a device reads).
 
 Any difference, and the full path answers (and remembers anew). A misspelt key is
 answered only where the full path's first error is certainly that key: every override a
@@ -77,6 +77,7 @@ class Startup:
     def identity(self) -> dict[str, object]:
         """Every input of an answer but the files: equal, or the answer is not given."""
         import hashlib
+        import socket
 
         environ = "\0".join(f"{k}={v}" for k, v in sorted(self.environ.items()))
         return {
@@ -84,9 +85,11 @@ class Startup:
             "module": self.module,
             "executable": sys.executable,
             "version": sys.version,
+            # -W error, -O, -X ...: the full path might answer otherwise.
+            "options": [repr(sys.flags), sys.warnoptions, repr(sorted(sys._xoptions.items()))],
             "cwd": self.cwd,
             "path": self.path,
-            "host": os.uname().nodename,
+            "host": socket.gethostname(),
             # A digest: the environment holds secrets (WANDB_API_KEY) that no file should.
             "environ": hashlib.sha256(environ.encode()).hexdigest(),
         }
