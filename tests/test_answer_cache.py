@@ -118,12 +118,17 @@ def test_an_edited_default_or_a_touched_file_is_never_answered_from_the_cache(
     assert not imported_torch(run(["--help"], cache, project, str(ROOT)))
 
     module = project / "experiments" / "mnist_vae.py"
-    module.write_text(module.read_text().replace("beta: float = 0.5", "beta: float = 0.75"))
+    text = module.read_text().replace("beta: float = 0.5", "beta: float = 0.75")
+    printing = 'print("printed on import")\n\n\nclass Params('  # part of what --help prints
+    module.write_text(text.replace("class Params(", printing))
     age(project)  # another mtime than the cached one, yet old enough to be remembered
     edited = run(["--help"], cache, project, str(ROOT))
     assert imported_torch(edited)
     assert "params.beta=0.75" in edited.stdout and "params.beta=0.5" not in edited.stdout
-    assert answer(run(["--help"], cache, project, str(ROOT))) == answer(edited)
+    assert edited.stdout.startswith("printed on import\n")
+    again = run(["--help"], cache, project, str(ROOT))
+    assert not imported_torch(again)
+    assert answer(again) == answer(edited)
 
     configs = project / "experiments" / "mnist" / "configs.py"
     os.utime(configs, (time.time() - 30, time.time() - 30))  # same text, another mtime

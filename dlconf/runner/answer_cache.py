@@ -34,7 +34,7 @@ import sys
 TYPE_CHECKING = False  # `typing` alone costs more than answering
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from typing import Any, TypeAlias
+    from typing import Any, TextIO, TypeAlias
 
     Tree: TypeAlias = "dict[str, Tree | None]"
     """A config's keys: a closed node maps its keys to their subtrees, anything else None."""
@@ -129,6 +129,8 @@ def answer_early(package: str) -> None:
         stream.write(text)
         stream.flush()
         raise SystemExit(code)
+    if _startup.args == [HELP_FLAG]:
+        sys.stdout = _Recorder(sys.stdout)
 
 
 def _module_run(package: str) -> str | None:
@@ -142,7 +144,7 @@ def _module_run(package: str) -> str | None:
     return module if module.startswith(package + ".") else None
 
 
-def _answer(startup: Startup) -> tuple[Any, str, int] | None:
+def _answer(startup: Startup) -> tuple[TextIO, str, int] | None:
     args = startup.args
     if not args or any(startup.environ.get(name) for name in AGENT_ENV_VARS):
         return None
@@ -238,33 +240,38 @@ def remember_keys(tree: Tree, groups: Sequence[str]) -> None:
 
 
 def printing_help(run: Callable[[], object]) -> None:
-    """``run()``, which prints ``--help``; what it prints is remembered when it succeeds."""
-    import contextlib
-
-    printed: list[str] = []
-
-    class Tee:
-        def __init__(self, stream: Any) -> None:
-            self.stream = stream
-
-        def write(self, text: str) -> int:
-            printed.append(text)
-            return int(self.stream.write(text))
-
-        def flush(self) -> None:
-            self.stream.flush()
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.stream, name)
-
+    """``run()``, which prints ``--help``; all this process printed is remembered if it succeeds."""
     try:
-        with contextlib.redirect_stdout(Tee(sys.stdout)):
-            run()
+        run()
     except SystemExit as done:  # Hydra exits after printing help
         if done.code in (None, 0):
-            remember_help("".join(printed))
+            _remember_printed()
         raise
-    remember_help("".join(printed))
+    _remember_printed()
+
+
+class _Recorder:
+    """``sys.stdout`` in a ``--help`` process, from its start: the answer is all it prints."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.printed: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.printed.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _remember_printed() -> None:
+    recorder = sys.stdout
+    if isinstance(recorder, _Recorder):  # else someone else took stdout over: unknown
+        remember_help("".join(recorder.printed))
 
 
 def _write(startup: Startup, name: str, answer: Mapping[str, object]) -> None:
