@@ -253,3 +253,56 @@ def test_the_cache_loads_before_and_without_torch_hydra_or_dlconf() -> None:
     ).stdout.split()
     assert "dlconf.runner.answer_cache" in loaded
     assert not {"torch", "lightning", "hydra", "omegaconf", "dlconf", "typing"} & set(loaded)
+
+
+@pytest.fixture
+def loaded_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A module of this process's own, ``loaded_here``, and its answers under tmp_path."""
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "loaded_here.py").write_text("VALUE = 1\n")
+    monkeypatch.setattr(sys, "path", [str(modules), *sys.path])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    __import__("loaded_here")
+    age(modules)  # its __pycache__ too
+    yield modules / "loaded_here.py"
+    del sys.modules["loaded_here"]
+
+
+def started(*args: str) -> answer_cache.Startup:
+    """This process, as if started with ``python -m experiments.mnist_vae ARGS`` now."""
+    return answer_cache.Startup("experiments.mnist_vae", args)
+
+
+@pytest.mark.quick
+def test_an_answer_is_given_only_while_its_inputs_are_unchanged(
+    monkeypatch: pytest.MonkeyPatch, loaded_here: Path
+) -> None:
+    assert answer_cache._answer(started(MISSPELT)) is None  # nothing remembered yet
+    answer_cache._write(
+        started(MISSPELT), "keys", {"keys": {"params": {"beta": None}}, "groups": []}
+    )
+    expected = (sys.stderr, "error: " + unknown_key_message("params.bta", ["beta"]) + "\n", 2)
+    assert answer_cache._answer(started(MISSPELT)) == expected
+    assert answer_cache._answer(started("params.beta=1")) is None
+
+    monkeypatch.setenv("WANDB_SWEEP_ID", "abc")  # an agent's run checks its own way
+    assert answer_cache._answer(started(MISSPELT)) is None
+    monkeypatch.delenv("WANDB_SWEEP_ID")
+    monkeypatch.setenv("DEVICE_NAME", "laptop")  # any other environment
+    assert answer_cache._answer(started(MISSPELT)) is None
+    monkeypatch.delenv("DEVICE_NAME")
+    assert answer_cache._answer(started(MISSPELT)) == expected
+
+    loaded_here.write_text("VALUE = 2\n")  # a file it came from
+    assert answer_cache._answer(started(MISSPELT)) is None
+
+
+@pytest.mark.quick
+def test_nothing_is_remembered_from_a_file_that_just_changed(
+    tmp_path: Path, loaded_here: Path
+) -> None:
+    startup = started(MISSPELT)
+    loaded_here.write_text("VALUE = 3\n")  # while this process runs
+    answer_cache._write(startup, "keys", {"keys": {"params": {}}, "groups": []})
+    assert not (tmp_path / "cache").exists()
