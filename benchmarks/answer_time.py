@@ -11,7 +11,8 @@ Each answer is timed twice: *cold*, with an empty answer cache (a fresh
 ``XDG_CACHE_HOME``: the first time these sources answer, the full path imports torch and
 Lightning, answers, and remembers), and *warm*, from the answer an earlier run remembered
 (:mod:`dlconf.runner.answer_cache`). What a valid command line pays for the cache (loading it
-and reading the key tree, before it goes the full way) is timed inside the process. A last
+and reading the key tree, before it goes the full way) is timed inside the process, with
+the module's bytecode cached as Python usually keeps it, and compiled on every run. A last
 table splits the cold ``--help``'s imports by top-level package (``python -X importtime``,
 each module's own time counted once).
 """
@@ -81,14 +82,24 @@ def run_once(command: list[str], code: int, cache: Path | None = None) -> float:
     return seconds
 
 
-def valid_check_seconds(cache: Path) -> float:
-    """Seconds a valid command line spends in the cache's check, with ``cache`` warm."""
+def valid_check_seconds(cache: Path, pycache: Path, compiled: bool) -> float:
+    """Seconds a valid command line spends in the cache's check, with ``cache`` warm.
+
+    With ``compiled``, Python compiles the cache's module on every run (as under
+    ``PYTHONDONTWRITEBYTECODE=1`` with no ``__pycache__``); else it reads the bytecode that
+    the first run left in ``pycache``.
+    """
+    env = _env(cache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache / ("none" if compiled else "kept"))
+    if compiled:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     result = subprocess.run(
         [sys.executable, "-c", VALID_CHECK],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env=_env(cache),
+        env=env,
         check=True,
     )
     return float(result.stdout)
@@ -118,7 +129,7 @@ def main() -> None:
     args = parser(DESCRIPTION).parse_args()
     repeats = args.repeats or (1 if args.quick else 5)
     header(f"Time to an answer, {repeats} interleaved rounds")
-    with tempfile.TemporaryDirectory() as warm_folder:
+    with tempfile.TemporaryDirectory() as warm_folder, tempfile.TemporaryDirectory() as pycache:
         warm = Path(warm_folder)
         run_once(HELP, 0, warm)  # what an earlier run left: the answers are remembered
         run_once(MISSPELT, 2, warm)
@@ -126,7 +137,9 @@ def main() -> None:
             (name, partial(run_once, command, code, warm if is_warm else None))
             for name, (command, code, is_warm) in CASES.items()
         ]
-        cases.append(("(valid override: the check)", partial(valid_check_seconds, warm)))
+        for label, compiled in (("bytecode cached", False), ("compiled each run", True)):
+            check = partial(valid_check_seconds, warm, Path(pycache), compiled)
+            cases.append((f"valid override: its check, {label}", check))
         times = interleave(cases, repeats)
     baseline = median(times[BASELINE])
     table = Table(["command", "median s", "vs import torch"])

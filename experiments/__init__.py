@@ -25,7 +25,11 @@ if sys.argv[:1] == ["-m"] and sys.argv[1:]:  # locating `python -m experiments.X
             return None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception:  # a dlconf without it, or broken: then only the full path answers
+            del sys.modules[name]
+            return None
         return module
 
     _answer_cache = _load_answer_cache()

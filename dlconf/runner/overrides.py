@@ -31,10 +31,11 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import OverrideParseException
 
 from dlconf.errors import ConfigError
-from dlconf.runner.answer_cache import KEYWORD
+from dlconf.runner.answer_cache import INSTANTIATE_KEYWORDS
 from dlconf.runner.hydra_errors import parse_error
 from dlconf.runner.resume import split_resume
 
+_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(INSTANTIATE_KEYWORDS) + r")(?![A-Za-z0-9])")
 _HYDRA_KEY = re.compile(r"hydra([./].*)?")
 
 
@@ -74,7 +75,7 @@ def check_overrides(overrides: Sequence[str]) -> list[Override]:
 
 
 def _refuse_keywords(override: str) -> None:
-    keyword = KEYWORD.search(override)
+    keyword = _KEYWORD.search(override)
     if keyword is None:
         return
     raise ConfigError(
