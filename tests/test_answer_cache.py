@@ -17,10 +17,16 @@ from pathlib import Path
 
 import pytest
 from hydra import initialize
+from hydra.core.config_store import ConfigStore
 
 from dlconf.errors import ConfigError, close_matches
-from dlconf.runner import answer_cache
-from dlconf.runner.answer_cache import plain_keys, unknown_key, unknown_key_message
+from dlconf.runner import agent_guard, answer_cache
+from dlconf.runner.answer_cache import (
+    FULL_PATH_KEYS,
+    plain_keys,
+    unknown_key,
+    unknown_key_message,
+)
 from dlconf.runner.cli import _base_config, _import_devices, compose_or_explain
 from dlconf.runner.hydra_errors import key_tree
 from dlconf.runner.store import GROUPS, store_experiment
@@ -227,6 +233,18 @@ def test_groups_hydra_and_resume_anywhere_leave_the_answer_to_the_full_path() ->
     )
     for late in ("data", "logger", "device", "hydra.job.name", "resume"):
         assert answer_cache._misspelt_key(["params.bta", late], record) is None
+
+
+def test_every_stored_group_is_known_to_the_cache(config_name: str) -> None:
+    stored = ConfigStore.instance().list("")
+    groups = {name for name in stored if not name.endswith(".yaml")} - set(FULL_PATH_KEYS)
+    assert groups == set(GROUPS)
+
+
+@pytest.mark.quick
+def test_the_cache_refuses_what_the_agent_guard_refuses() -> None:
+    assert answer_cache.AGENT_ENV_VARS == agent_guard.AGENT_ENV_VARS
+    assert answer_cache.INSTANTIATE_KEYWORDS == agent_guard.CONFIG_KEYWORDS
 
 
 @pytest.mark.quick
