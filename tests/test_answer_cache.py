@@ -85,6 +85,8 @@ def test_help_from_the_cache_is_the_full_paths_byte_for_byte(tmp_path: Path) -> 
     assert imported_torch(full) and not imported_torch(cached)
     assert answer(cached) == answer(full)
     assert full.returncode == 0 and "params.beta=0.5" in full.stdout
+    short = run(["-h"], tmp_path)
+    assert not imported_torch(short) and answer(short) == answer(full)
 
 
 def test_a_misspelt_key_from_the_cache_is_the_full_paths_line_and_code(tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 """The cache's layout; a new one reads no old file."""
-HELP_FLAG = "--help"
+HELP_FLAGS = (["--help"], ["-h"])
+"""Command lines that ask for ``--help`` alone (argparse's one action: the same text)."""
 ERROR_EXIT_CODE = 2
 """:class:`dlconf.errors.ConfigError`'s exit code, with which the full path ends."""
 AGENT_ENV_VARS = ("WANDB_SWEEP_ID", "DLCONF_SWEEP_AGENT")
@@ -129,7 +130,7 @@ def answer_early(package: str) -> None:
         stream.write(text)
         stream.flush()
         raise SystemExit(code)
-    if _startup.args == [HELP_FLAG]:
+    if _startup.args in HELP_FLAGS:
         sys.stdout = _Recorder(sys.stdout)
 
 
@@ -148,7 +149,7 @@ def _answer(startup: Startup) -> tuple[TextIO, str, int] | None:
     args = startup.args
     if not args or any(startup.environ.get(name) for name in AGENT_ENV_VARS):
         return None
-    if args == [HELP_FLAG]:
+    if args in HELP_FLAGS:
         record = _read(startup, "help")
         if record is None or not _inputs_unchanged(startup, "help", record):
             return None
@@ -233,7 +234,7 @@ def close_matches(word: str, candidates: Iterable[str]) -> str:
 
 def remember_help(text: str) -> None:
     """Keep ``text``, which ``--help`` printed, for the next ``--help``."""
-    if _startup is not None and _startup.args == [HELP_FLAG]:
+    if _startup is not None and _startup.args in HELP_FLAGS:
         _write(_startup, "help", {"stdout": text})
 
 
