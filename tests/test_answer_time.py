@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks.answer_time import CASES, import_breakdown, run_once
+from benchmarks.answer_time import CASES, import_breakdown, run_once, valid_check_seconds
 
 
 @pytest.mark.quick
@@ -26,4 +27,14 @@ def test_imports_are_summed_per_top_level_package() -> None:
 
 def test_the_cases_compare_with_import_torch_first() -> None:
     assert next(iter(CASES)).startswith('python -c "import torch"')
-    assert CASES["mnist_vae params.bta=0.1 (misspelt key)"][1] == 2
+    assert CASES["mnist_vae params.bta=0.1 (misspelt key), warm"][1:] == (2, True)
+    assert CASES["mnist_vae --help, cold (first answer)"][1:] == (0, False)
+
+
+def test_a_warm_answer_is_timed_from_the_cache_a_cold_one_from_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    command, code, _ = CASES["mnist_vae params.bta=0.1 (misspelt key), warm"]
+    cold = run_once(command, code, tmp_path)  # an empty folder: remembers the answer
+    assert run_once(command, code, tmp_path) < cold / 5
+    assert 0 < valid_check_seconds(tmp_path, tmp_path / "pycache", compiled=False) < 0.5

@@ -38,11 +38,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from dlconf.errors import ConfigError, DlconfError, exit_with
 from dlconf.experiment import Experiment
 from dlconf.internals import split_sweep
-from dlconf.runner import slurm
+from dlconf.runner import answer_cache, slurm
 from dlconf.runner.agent_guard import check_agent_command_line
 from dlconf.runner.completion import answer_completion
 from dlconf.runner.ddp import lightning_rank
-from dlconf.runner.hydra_errors import explain
+from dlconf.runner.hydra_errors import explain, key_tree
 from dlconf.runner.job import train
 from dlconf.runner.opening import RunConfig, new_run, rank_run, resumed_run, srun_rank_run
 from dlconf.runner.overrides import parse_command_line
@@ -58,7 +58,7 @@ from dlconf.runner.resume import (
 from dlconf.runner.run_folder import RunFolder
 from dlconf.runner.run_label import hand_down_swept_keys
 from dlconf.runner.signals import stop_signal
-from dlconf.runner.store import store_experiment
+from dlconf.runner.store import GROUPS, store_experiment
 
 DEVICES_PACKAGE = "devices"
 """The top-level package whose import registers this project's devices."""
@@ -101,7 +101,11 @@ def main(experiment: Experiment[Any]) -> None:
             if parsed.multirun:
                 hand_down_swept_keys(overrides)  # for each job's folder name
             sys.argv[1:] = argv[1:]  # in the order Hydra's own parser reads
-            hydra.main(config_path=None, config_name=config_name, version_base="1.3")(_hydra_job)()
+            app = hydra.main(config_path=None, config_name=config_name, version_base="1.3")
+            if parsed.help:
+                answer_cache.printing_help(app(_hydra_job))  # the next --help is instant
+            else:
+                app(_hydra_job)()
             return
         with initialize(version_base="1.3", config_path=None):
             if resume is None:
@@ -137,7 +141,14 @@ def compose_or_explain(
     try:
         return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
-        raise explain(error, overrides, lambda: compose(config_name)) from None
+        raise explain(error, overrides, lambda: _base_config(config_name)) from None
+
+
+def _base_config(config_name: str) -> DictConfig:
+    """The config without overrides, which says what keys exist; kept for the next typo."""
+    base = compose(config_name)
+    answer_cache.remember_keys(key_tree(base), GROUPS)
+    return base
 
 
 def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:

@@ -8,7 +8,8 @@ key is always a typo). These messages say what exists instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hydra.errors import (
     ConfigCompositionException,
@@ -20,6 +21,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from dlconf.errors import ConfigError, close_matches
+from dlconf.runner.answer_cache import unknown_key_message
+
+if TYPE_CHECKING:
+    from dlconf.runner.answer_cache import Tree
 
 
 def explain(
@@ -98,16 +103,26 @@ def _quote_it(key: str, value: str, rule: str) -> str:
 def _unknown_key(key: str, base: DictConfig) -> ConfigError:
     parent = key.rpartition(".")[0]
     node = OmegaConf.select(base, parent) if parent else base
-    known: Iterable[str] = [str(k) for k in node] if isinstance(node, DictConfig) else []
-    where = f"'{parent}'" if parent else "the config"
-    if not isinstance(node, DictConfig):
-        return ConfigError(f"unknown key '{key}': {where} does not exist")
-    # Compare leaf names (a shared prefix would make every sibling look close), but
-    # suggest the full key, ready to paste.
-    prefix = f"{parent}." if parent else ""
-    suggestion = close_matches(key.rpartition(".")[2], known).replace("'", "'" + prefix, 1)
-    suggestion = suggestion.replace(" or '", " or '" + prefix)
-    return ConfigError(f"unknown key '{key}'{suggestion}; {where} has: {', '.join(known)}")
+    known = [str(k) for k in node] if isinstance(node, DictConfig) else None
+    return ConfigError(unknown_key_message(key, known))
+
+
+def key_tree(config: DictConfig) -> Tree:
+    """``config``'s keys as :func:`~dlconf.runner.answer_cache.unknown_key` reads them.
+
+    A node that takes no new key (struct) is a subtree; anything else (a value, an open or
+    missing node, an interpolation, which the full path resolves) is None: the cache
+    answers no key below it.
+    """
+    tree: Tree = {}
+    for key in config:
+        name = str(key)
+        child: object = None
+        if not (OmegaConf.is_interpolation(config, name) or OmegaConf.is_missing(config, name)):
+            child = config[name]
+        closed = isinstance(child, DictConfig) and OmegaConf.is_struct(child)
+        tree[name] = key_tree(child) if isinstance(child, DictConfig) and closed else None
+    return tree
 
 
 def _missing_option(error: MissingConfigException) -> ConfigError:

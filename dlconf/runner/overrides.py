@@ -31,11 +31,9 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import OverrideParseException
 
 from dlconf.errors import ConfigError
+from dlconf.runner.answer_cache import INSTANTIATE_KEYWORDS
 from dlconf.runner.hydra_errors import parse_error
 from dlconf.runner.resume import split_resume
-
-INSTANTIATE_KEYWORDS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
-"""Hydra's instantiate keywords: setting one chooses what code runs and how."""
 
 _KEYWORD = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(INSTANTIATE_KEYWORDS) + r")(?![A-Za-z0-9])")
 _HYDRA_KEY = re.compile(r"hydra([./].*)?")

@@ -58,6 +58,10 @@ HYDRA_SETTINGS: dict[str, Any] = {
 }
 
 
+GROUPS = ("data", "device", "logger")
+"""The config groups stored below: ``data=synthetic`` chooses a whole ``data`` node."""
+
+
 def store_experiment(experiment: Experiment[Any, Any]) -> str:
     """Store ``experiment`` and its groups; returns the primary config's name."""
     _check_experiment(experiment)
