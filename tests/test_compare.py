@@ -20,7 +20,7 @@ from dlconf import compare
 from dlconf.runner.config_diff import ABSENT, Difference, compact, config_differences
 from dlconf.runner.run_folder import RunFolder
 from dlconf.runner.run_metrics import metric_goal
-from dlconf.sweeps.local import last_scalar
+from dlconf.sweeps.trials import logged_history
 from tests.conftest import ROOT
 
 
@@ -300,7 +300,7 @@ def test_two_runs_compare_on_exactly_the_keys_they_differ_in(
         (b, rows["ELBO/Validation"][3:5]),
     ):
         assert float(final) == pytest.approx(
-            last_scalar(run.tensorboard_dir, "ELBO/Validation"), rel=1e-4
+            logged_history(run.tensorboard_dir, "ELBO/Validation")[-1][1], rel=1e-4
         )
         assert float(best) >= float(final)
     assert rows["ELBO/Validation"][0] == "max"

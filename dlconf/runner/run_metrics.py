@@ -54,7 +54,7 @@ def metric_summaries(folder: RunFolder) -> dict[str, Summary]:
     """Final, min and max of every scalar ``folder`` logged (TensorBoard and W&B)."""
     series: dict[str, list[tuple[int, float]]] = {}
     if folder.tensorboard_dir.is_dir():
-        series.update(_tensorboard_scalars(folder.tensorboard_dir))
+        series.update(tensorboard_scalars(folder.tensorboard_dir))
     if folder.wandb_dir.is_dir():
         for run_file in sorted(folder.wandb_dir.glob("*run-*/*.wandb")):
             for name, points in _wandb_scalars(run_file).items():
@@ -108,7 +108,8 @@ class _Accumulator(Protocol):
     def Scalars(self, tag: str) -> list[_Event]: ...
 
 
-def _tensorboard_scalars(events_dir: Path) -> dict[str, list[tuple[int, float]]]:
+def tensorboard_scalars(events_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """``(step, value)`` of every scalar tag in ``events_dir``'s TensorBoard events."""
     # Imported here, as W&B's protobufs below: a run holds one logger's files, not both.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

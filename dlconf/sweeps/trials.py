@@ -22,7 +22,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any
 
 from dlconf.callbacks.sweep_trial import (
     HISTORY_FILE,
@@ -35,6 +35,7 @@ from dlconf.callbacks.sweep_trial import (
 )
 from dlconf.runner.resume import DISPLAY_ONLY, is_device_override
 from dlconf.runner.run_folder import RunFolder
+from dlconf.runner.run_metrics import tensorboard_scalars
 
 PR_SET_PDEATHSIG = 1
 
@@ -150,31 +151,9 @@ def reported_history(root: Path) -> list[list[float]]:
     return [[step, by_step[step]] for step in sorted(by_step)]
 
 
-class _Event(Protocol):
-    step: int
-    value: float
-
-
-class _Accumulator(Protocol):
-    def Reload(self) -> object: ...  # TensorBoard's names
-
-    def Tags(self) -> dict[str, list[str]]: ...
-
-    def Scalars(self, tag: str) -> list[_Event]: ...
-
-
 def logged_history(tensorboard_dir: Path, tag: str) -> list[list[float]]:
     """``[step, value]`` of ``tag`` in ``tensorboard_dir``'s events, one per step, in order."""
-    # Imported here: reading events is only needed once a trial has finished.
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     if not tensorboard_dir.is_dir():
         return []
-    events = cast(
-        _Accumulator, EventAccumulator(str(tensorboard_dir), size_guidance={"scalars": 0})
-    )
-    events.Reload()
-    if tag not in events.Tags().get("scalars", []):
-        return []
-    by_step = {int(event.step): float(event.value) for event in events.Scalars(tag)}
+    by_step = dict(tensorboard_scalars(tensorboard_dir).get(tag, []))
     return [[step, by_step[step]] for step in sorted(by_step)]
