@@ -5,7 +5,7 @@ implements the hook or not: a profiler context, the callback's ``state_key`` and
 naming both, six hooks a training step. A dlconf run has seven callbacks of its own (one per
 evaluation, ``train_for``, the non-finite guard, Ctrl-C, the save on stop); grouped, Lightning
 dispatches one, and the group calls each member only for the hooks it implements
-(benchmarks/README.md, "Step overhead").
+(benchmarks/README.md, "Per-step profile of the tiny VAE, round 2").
 
 The members keep their order, so a group behaves as the same callbacks listed one after the
 other. A member may implement only the hooks in :data:`FORWARDED`; any other would silently
