@@ -13,13 +13,15 @@ import copy
 import ctypes
 import logging
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+from hydra.utils import get_class
 from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
@@ -48,6 +50,7 @@ ON_STOP_GROUP = "dlconf on stop"
 def train(run: RunConfig, folder: RunFolder) -> float | None:
     """Train ``run`` in ``folder``; returns the final monitored metric (for sweepers)."""
     cfg, start = run.cfg, folder.resume_from
+    logger_ready = _start_logger_early(cfg)  # W&B's service, while model and data are built
     # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
     # machine's path); what loggers record keeps the links, so it is taken from a copy.
     recorded = copy.deepcopy(cfg)
@@ -58,6 +61,7 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
         schedule = _schedule(run)
         trainer = _trainer(run, folder, schedule)
         _check_evaluations(schedule, optimization)
+        logger_ready()
         trainer.loggers = _loggers(cfg, folder, recorded)
     log.info("run folder: %s", folder.path)
     with _diverged_runs_stop(optimization, trainer):
@@ -142,6 +146,27 @@ class _ProgressBar(TQDMProgressBar):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
         return metrics
+
+
+def _start_logger_early(cfg: DictConfig) -> Callable[[], None]:
+    """Start what the logger may start before the run is built; returns what waits for it.
+
+    A logger class offers it as ``start_early()`` (W&B: its import and service process,
+    about a second). What can fail on a user's value is built meanwhile; the logger itself,
+    and with it the W&B run, only afterwards. Rank zero alone logs, so alone starts one.
+    """
+    target = cfg.logger.get("_target_") if isinstance(cfg.logger, DictConfig) else None
+    if not isinstance(target, str) or getattr(rank_zero_only, "rank", 0) != 0:
+        return _ready
+    try:
+        start = getattr(get_class(target), "start_early", None)
+    except (ImportError, ValueError, AttributeError):
+        return _ready  # building the logger reports it, after the user's values are checked
+    return cast(Callable[[], Callable[[], None]], start)() if callable(start) else _ready
+
+
+def _ready() -> None:
+    """Waits for nothing: the logger has nothing to start early."""
 
 
 def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:
