@@ -3,6 +3,7 @@
     python -m benchmarks.first_step            # about 4 minutes on 2 CPU cores
     python -m benchmarks.first_step --quick    # two processes, small data: checks that it runs
     python -m benchmarks.first_step --profile  # where dlconf's start goes (cProfile)
+    python -m benchmarks.first_step --compare-with /tmp/base  # + dlconf as checked out there
 
 Each case is a fresh ``python`` process started by this one; the clock starts just before
 the process is created and stops when its first ``Optimizer.step`` returns (a global hook
@@ -13,7 +14,9 @@ through torchvision and train the same VAE:
   bar, checkpoints, the evaluations it runs before the first step), with each logger;
 - the floor: a bare Lightning script fitting the same model for one step with no logger
   (``benchmarks.bare_lightning``): importing torch and Lightning alone takes seconds here;
-- for context, a bare PyTorch script taking one step (``benchmarks.bare_torch``).
+- for context, a bare PyTorch script taking one step (``benchmarks.bare_torch``);
+- with ``--compare-with DIR``, the same dlconf runs from another checkout (``git archive
+  COMMIT | tar -x -C DIR``), in the same interleaved rounds: a change's before and after.
 
 Goal: dlconf <= 1.2x the bare Lightning script.
 """
@@ -41,15 +44,17 @@ RUNS = "{runs}"
 """Stands for a fresh folder for the process's runs in a case's arguments."""
 
 
-def seconds_to_first_step(args: list[str], env: dict[str, str]) -> float:
-    """Start ``python -m benchmarks.first_step_probe STAMP args...``; seconds to its stamp."""
+def seconds_to_first_step(args: list[str], env: dict[str, str], root: Path = ROOT) -> float:
+    """Start ``python -m benchmarks.first_step_probe STAMP args...`` in ``root``; seconds to
+    its stamp."""
     with tempfile.TemporaryDirectory(dir=scratch(), ignore_cleanup_errors=True) as tmp:
         stamp = Path(tmp) / "stamp"
         args = [arg.replace(RUNS, tmp) for arg in args]
         command = [sys.executable, "-m", "benchmarks.first_step_probe", str(stamp), *args]
+        env = {**env, "PYTHONPATH": str(root)}  # that checkout's dlconf, and its probe
         started = time.time()
         result = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+            command, cwd=root, env=env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0 or not stamp.exists():
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
@@ -88,6 +93,9 @@ def profile(data_root: Path, runs: str, env: dict[str, str]) -> None:
 def main() -> None:
     arguments = parser(__doc__ or "")
     arguments.add_argument("--profile", action="store_true", help="profile one dlconf start")
+    arguments.add_argument(
+        "--compare-with", type=Path, help="also time dlconf as checked out in this folder"
+    )
     args = arguments.parse_args()
     repeats = args.repeats or (1 if args.quick else 5)
     data_root = mnist_root(args.quick)
@@ -108,6 +116,12 @@ def main() -> None:
     runners: list[tuple[str, Callable[[], float]]] = [
         (name, partial(seconds_to_first_step, command, env)) for name, command in cases.items()
     ]
+    if args.compare_with is not None:
+        other = args.compare_with.resolve()
+        for logger in ("none", "wandb"):
+            name = f"dlconf at {other.name}, logger={logger}"
+            command = dlconf_args(data_root, RUNS, logger)
+            runners.append((name, partial(seconds_to_first_step, command, env, other)))
     seconds = interleave(runners, repeats)
     table = Table(
         ["process", "seconds", "range", "vs bare Lightning (goal <= 1.2x)", "vs bare PyTorch"]

@@ -27,17 +27,22 @@ Mode: ``WANDB_MODE`` when set; otherwise online where credentials exist (``WANDB
 or a ``wandb login`` entry in ``~/.netrc``), else offline with one logged line saying how
 to ``wandb sync`` the run later. Deciding needs no network and never prompts for a login.
 
-wandb itself is imported only when a run starts, so importing dlconf never imports it.
+wandb itself is imported only when a run starts, so importing dlconf never imports it. Its
+import and its service process (about a second before the first step) start early, in a
+thread, while the runner builds the model and data (:meth:`WandbEntryLogger.start_early`);
+the W&B run itself is created only once nothing can fail on a user's value any more.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib
 import logging
 import netrc
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from urllib.parse import urlsplit
@@ -162,6 +167,18 @@ class WandbEntryLogger(WandbLogger):
         self._finished = False
         self._writes = BackgroundWriter("wandb", max_pending, threaded=background)
 
+    @staticmethod
+    def start_early() -> Callable[[], None]:
+        """Import wandb and start W&B's service in a thread; returns what waits for it.
+
+        The service is W&B's, not a run's: it writes nothing, and it ends with the process,
+        so a run that fails before its W&B run is created leaves no trace of W&B. Starting
+        it is all of :func:`start_service`.
+        """
+        thread = threading.Thread(target=start_service, name="wandb-service-start")
+        thread.start()  # not a daemon: a failing run's exit waits for it, then W&B tears down
+        return thread.join
+
     @rank_zero_only
     def log(self, name: str, entry: LogEntry, step: int, counters: Mapping[str, int]) -> None:
         """Queue ``entry`` to be logged under ``name`` at ``step``, with ``counters`` beside it."""
@@ -247,6 +264,27 @@ class WandbEntryLogger(WandbLogger):
             except OSError:  # no symlinks (Windows without rights): copy, as W&B does
                 shutil.copy2(source, target)
             run.save(glob.escape(str(target)), base_path=str(files_dir), policy=policy)
+
+
+LAUNCH_INPUTS_MODULE = "wandb.sdk.launch.inputs.internal"
+"""What ``wandb.init`` imports for every run (W&B Launch's inputs, ~0.2 s of imports)."""
+
+
+def start_service() -> None:
+    """``import wandb`` and ``wandb.setup()``, which starts W&B's service process.
+
+    What ``wandb.init`` would otherwise do first, in the same order. A failure is left to
+    ``wandb.init`` to report, in the run's thread and with its own message.
+    """
+    if wandb_mode(os.environ) == "disabled":
+        return
+    try:
+        import wandb
+
+        wandb.setup()
+        importlib.import_module(LAUNCH_INPUTS_MODULE)
+    except Exception:  # reported by wandb.init, which meets it again in the run's thread
+        log.debug("starting W&B early failed; wandb.init will start it", exc_info=True)
 
 
 def wandb_mode(environ: Mapping[str, str]) -> str:

@@ -13,17 +13,20 @@ import copy
 import ctypes
 import logging
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+from hydra.utils import get_class
 from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from dlconf.callbacks import EvaluationCallback, TrainForCallback, TrainingClock
-from dlconf.callbacks.checkpoints import AtomicCheckpointIO, SaveOnStop
+from dlconf.callbacks.checkpoints import AtomicCheckpointIO, RunCheckpoint, SaveOnStop
+from dlconf.callbacks.group import CallbackGroup
 from dlconf.callbacks.sweep_trial import sweep_trial_callback
 from dlconf.durations import EPOCH, GLOBAL_STEP
 from dlconf.errors import NonFiniteLossError
@@ -39,11 +42,16 @@ log = logging.getLogger(__name__)
 
 NVML_CHECK_ENV = "PYTORCH_NVML_BASED_CUDA_CHECK"
 PROGRESS_BAR_REFRESH_STEPS = 20
+RUN_GROUP = "dlconf"
+"""The group of dlconf's own callbacks (its checkpoint entry keeps this name)."""
+ON_STOP_GROUP = "dlconf on stop"
+"""The savers' group, apart only when an experiment brings callbacks of its own."""
 
 
 def train(run: RunConfig, folder: RunFolder) -> float | None:
     """Train ``run`` in ``folder``; returns the final monitored metric (for sweepers)."""
     cfg, start = run.cfg, folder.resume_from
+    logger_ready = _start_logger_early(cfg)  # W&B's service, while model and data are built
     # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
     # machine's path); what loggers record keeps the links, so it is taken from a copy.
     recorded = copy.deepcopy(cfg)
@@ -51,8 +59,10 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
     _skip_nvml_check_without_driver()
     with _removed_on_failure(folder):
         optimization: Optimization = build(cfg.optimization, "optimization")
-        trainer = _trainer(run, folder)
-        _check_evaluations(trainer, optimization)
+        schedule = _schedule(run)
+        trainer = _trainer(run, folder, schedule)
+        _check_evaluations(schedule, optimization)
+        logger_ready()
         trainer.loggers = _loggers(cfg, folder, recorded)
     log.info("run folder: %s", folder.path)
     with _diverged_runs_stop(optimization, trainer):
@@ -83,18 +93,18 @@ def _diverged_runs_stop(optimization: Optimization, trainer: Trainer) -> Generat
         raise stop from None
 
 
-def _trainer(run: RunConfig, folder: RunFolder) -> Trainer:
+def _trainer(run: RunConfig, folder: RunFolder, schedule: list[Callback]) -> Trainer:
     # Built before the logger: a bad Trainer argument must fail before a logger starts
     # writing (W&B's service would go on writing into a folder that is removed).
     cfg = run.cfg
     checkpoint = _checkpoint(run, folder)
-    callbacks = [
-        *_callbacks(run),
+    users = [build(cfg.callbacks[name], f"callbacks.{name}") for name in cfg.callbacks]
+    on_stop: list[Callback] = [
         NonFiniteGuard(),
         CtrlCAsSigterm(),
         SaveOnStop(checkpoint, folder.last_checkpoint),
-        checkpoint,
     ]
+    callbacks = [*_grouped(schedule, users, on_stop), checkpoint]
     if cfg.trainer.enable_progress_bar is not False:
         # Lightning's default redraws the bar twice a step, a measurable share of a small
         # model's step (benchmarks/README.md); a few redraws a second read the same.
@@ -110,10 +120,20 @@ def _trainer(run: RunConfig, folder: RunFolder) -> Trainer:
     return trainer
 
 
-def _check_evaluations(trainer: Trainer, optimization: Optimization) -> None:
+def _grouped(
+    schedule: list[Callback], users: list[Callback], on_stop: list[Callback]
+) -> list[Callback]:
+    """dlconf's callbacks as few as Lightning dispatches (each costs it on every hook call),
+    in the order they run: the schedule, the experiment's own callbacks, then the savers."""
+    if not users:
+        return [CallbackGroup(RUN_GROUP, [*schedule, *on_stop])]
+    return [CallbackGroup(RUN_GROUP, schedule), *users, CallbackGroup(ON_STOP_GROUP, on_stop)]
+
+
+def _check_evaluations(schedule: list[Callback], optimization: Optimization) -> None:
     """An evaluation the model cannot serve (an ELBO of a classifier) fails now, not at
     the first evaluation with the run folder already written."""
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+    for callback in schedule:
         if isinstance(callback, EvaluationCallback):
             callback.evaluation.check_model(optimization.model, callback.name)
 
@@ -127,6 +147,27 @@ class _ProgressBar(TQDMProgressBar):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
         return metrics
+
+
+def _start_logger_early(cfg: DictConfig) -> Callable[[], None]:
+    """Start what the logger may start before the run is built; returns what waits for it.
+
+    A logger class offers it as ``start_early()`` (W&B: its import and service process,
+    about a second). What can fail on a user's value is built meanwhile; the logger itself,
+    and with it the W&B run, only afterwards. Rank zero alone logs, so alone starts one.
+    """
+    target = cfg.logger.get("_target_") if isinstance(cfg.logger, DictConfig) else None
+    if not isinstance(target, str) or getattr(rank_zero_only, "rank", 0) != 0:
+        return _ready
+    try:
+        start = getattr(get_class(target), "start_early", None)
+    except (ImportError, ValueError, AttributeError):
+        return _ready  # building the logger reports it, after the user's values are checked
+    return cast(Callable[[], Callable[[], None]], start)() if callable(start) else _ready
+
+
+def _ready() -> None:
+    """Waits for nothing: the logger has nothing to start early."""
 
 
 def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:
@@ -158,7 +199,9 @@ def _skip_nvml_check_without_driver() -> None:
         os.environ.pop(NVML_CHECK_ENV, None)
 
 
-def _callbacks(run: RunConfig) -> list[Callback]:
+def _schedule(run: RunConfig) -> list[Callback]:
+    """The evaluations at their rhythm and ``train_for``, on one training clock; in a local
+    sweep's trial, the check whether to stop early."""
     cfg, valid = run.cfg, run.valid
     clock = TrainingClock()
     callbacks: list[Callback] = [
@@ -172,8 +215,6 @@ def _callbacks(run: RunConfig) -> list[Callback]:
     ]
     if valid.train_for is not None:
         callbacks.append(TrainForCallback(valid.train_for, clock))
-    for name in cfg.callbacks:
-        callbacks.append(build(cfg.callbacks[name], f"callbacks.{name}"))
     trial = sweep_trial_callback()  # after the evaluations: it reads what they logged
     if trial is not None:
         callbacks.append(trial)
@@ -182,7 +223,7 @@ def _callbacks(run: RunConfig) -> list[Callback]:
 
 def _checkpoint(run: RunConfig, folder: RunFolder) -> ModelCheckpoint:
     monitor, every = run.cfg.checkpoint.monitor, run.valid.checkpoint_every
-    return ModelCheckpoint(
+    return RunCheckpoint(
         dirpath=folder.checkpoint_dir,
         every_n_train_steps=int(every.amount) if every.unit == GLOBAL_STEP else None,
         every_n_epochs=int(every.amount) if every.unit == EPOCH else None,
