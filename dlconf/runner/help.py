@@ -62,6 +62,7 @@ def help_template(experiment: Experiment[Any]) -> str:
         f"{command} params.NAME=VALUE train_for='30 minutes'",
         f"{command} -m params.NAME=1,2,3   # one run per value",
         f"{command} --cfg job              # print every key of the composed config",
+        f"{command} --explain              # ...and where each value comes from",
         "",
         "Use --hydra-help for Hydra's own options.",
     ]
