@@ -7,8 +7,10 @@ Its data set and model are defined in the experiment module itself, which runs a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from dlconf import load_run
@@ -44,6 +46,14 @@ def test_the_from_scratch_experiment_learns_and_reloads_in_another_process(
     events.Reload()
     accuracy = [event.value for event in events.Scalars("Accuracy/Validation")]
     assert accuracy[0] < 0.8 < 0.9 < accuracy[-1]  # two moons are separable, not linearly
+    # The run ends by saying its result (the checkpoint's monitor) and where it is.
+    ending = re.search(
+        rf"^Accuracy/Validation = ([0-9.]+) at step 300; run folder: {re.escape(str(folder))}$",
+        printed,
+        re.MULTILINE,
+    )
+    assert ending is not None, printed[-1000:]
+    assert float(ending[1]) == pytest.approx(accuracy[-1], abs=1e-5)
 
     # This test's process is not the one that trained: the targets must import here.
     optimization = load_run(folder, "optimization")

@@ -67,7 +67,17 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
     log.info("run folder: %s", folder.path)
     with _diverged_runs_stop(optimization, trainer):
         trainer.fit(optimization, ckpt_path=None if start is None else start.path)
-    return _final_metric(trainer, cfg.checkpoint.monitor)
+    final = _final_metric(trainer, cfg.checkpoint.monitor)
+    if final is not None and trainer.is_global_zero:
+        # What a user looks for when the bar stops: the result, and where the run is.
+        log.info(
+            "%s = %.6g at step %d; run folder: %s",
+            cfg.checkpoint.monitor,
+            final,
+            trainer.global_step,
+            folder.path,
+        )
+    return final
 
 
 @contextlib.contextmanager
