@@ -29,7 +29,9 @@ from typing import Any
 from lightning.pytorch import Callback, LightningModule, Trainer
 from typing_extensions import override
 
-TRIAL_ENV = "DLCONF_SWEEP_TRIAL"
+from dlconf.runner.run_label import SWEEP_TRIAL_ENV_VAR
+
+TRIAL_ENV = SWEEP_TRIAL_ENV_VAR
 """The trial's number in its sweep."""
 TRIAL_DIR_ENV = "DLCONF_SWEEP_TRIAL_DIR"
 METRIC_ENV = "DLCONF_SWEEP_METRIC"

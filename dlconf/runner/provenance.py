@@ -37,9 +37,10 @@ from dlconf.runner.config_diff import compact, table
 from dlconf.runner.hydra_errors import explain
 from dlconf.runner.overrides import parse_command_line
 from dlconf.runner.resume import split_resume
+from dlconf.runner.run_label import SWEEP_TRIAL_ENV_VAR
 
 FLAG = "--explain"
-SWEEP_ENV_VAR = "DLCONF_SWEEP_TRIAL"
+SWEEP_ENV_VAR = SWEEP_TRIAL_ENV_VAR
 """Set by a local sweep in each trial it starts (and by ``dlconf.compare --explain`` for a
 recorded sweep run): the overrides are the sweep's."""
 EXPERIMENT = "experiment"

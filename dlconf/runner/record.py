@@ -25,6 +25,7 @@ from typing import Any
 
 from dlconf.devices import DEVICE_ENV_VAR
 from dlconf.runner import slurm
+from dlconf.runner.run_label import SWEEP_TRIAL_ENV_VAR
 
 RUN_ID_LENGTH = 8
 _RUN_ID_ALPHABET = string.ascii_lowercase + string.digits  # what W&B accepts as a run id
@@ -64,7 +65,7 @@ def record_entry(args: Sequence[str], *, run_id: str | None, resumed: bool) -> d
         "executable": sys.executable,
         "device_name": os.environ.get(DEVICE_ENV_VAR) or None,
         # Which sweep gave the overrides, if one did: `dlconf.compare --explain` says so.
-        "sweep": os.environ.get("WANDB_SWEEP_ID") or os.environ.get("DLCONF_SWEEP_TRIAL") or None,
+        "sweep": os.environ.get("WANDB_SWEEP_ID") or os.environ.get(SWEEP_TRIAL_ENV_VAR) or None,
         "host": socket.gethostname(),
         "python": platform.python_version(),
         "git": git_state(Path.cwd()),
