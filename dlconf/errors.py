@@ -64,6 +64,11 @@ class NonFiniteLossError(NonFiniteError):
     """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
 
 
+class LoggerStartError(DlconfError):
+    """The logger could not start its run (W&B: login, network, entity); a new run folder is
+    removed, as for a failure before training."""
+
+
 class StorageError(DlconfError):
     """The file system refused a write of the run (read-only, full, no permission)."""
 

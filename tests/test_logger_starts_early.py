@@ -1,9 +1,10 @@
-"""W&B's service starts while the run is built; a run that fails meanwhile leaves nothing.
+"""W&B starts beside the run: its service while the run is built, its run while training starts.
 
 The runner starts W&B (its import and service process, about a second) in a thread before it
-builds the model and data, and creates the W&B run only after them. These tests pin that a
-failure in between is still "nothing half-written": no run folder, no W&B run files, one
-line and exit code 2.
+builds the model and data; the W&B run is created only after them, by the logger's writer
+thread, while training goes on. These tests pin that a failure in between is still "nothing
+half-written" (no run folder, no W&B run files, one line and a non-zero exit code), that
+training does not wait for the W&B run, and that nothing logged meanwhile is lost.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from pathlib import Path
 
 import pytest
 from omegaconf import open_dict
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from dlconf.errors import ConfigError
+from dlconf.loggers.wandb import LAUNCH_INPUTS_MODULE, SERVICE_THREAD
 from dlconf.runner.job import train
 from dlconf.runner.opening import RunConfig, new_run
 from tests.conftest import ROOT
-
-SERVICE_THREAD = "wandb-service-start"  # the thread WandbEntryLogger.start_early starts
+from tests.wandb_files import offline_environment, offline_runs, read_run
 
 
 class DataAfterWandbStarted:
@@ -118,3 +120,95 @@ def test_a_failing_run_with_the_default_logger_exits_with_one_line_and_writes_no
     assert str(tmp_path / "nothing") in result.stderr
     assert not (tmp_path / "runs").exists()
     assert list(work.iterdir()) == [], "W&B wrote nothing into the working directory"
+
+
+def test_training_starts_before_the_wandb_run_exists_and_loses_nothing_logged_meanwhile(
+    offline_wandb: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wandb
+
+    from benchmarks.workloads import config
+
+    first_step = threading.Event()
+    real_init = wandb.init
+    waited: list[bool] = []
+
+    def init_after_the_first_step(*args: object, **kwargs: object) -> object:
+        # Were training waiting for the W&B run, no step could come: the wait times out.
+        waited.append(first_step.wait(timeout=120))
+        return real_init(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wandb, "init", init_after_the_first_step)
+    hook = register_optimizer_step_post_hook(lambda *_: first_step.set())
+    runs = tmp_path / "runs"
+    cfg = config(
+        "mnist_vae",
+        ["data=synthetic", f"device.experiments_root={runs}", "train_for=3 global_steps"],
+    )
+    run = RunConfig.check(cfg)
+    folder = new_run(run, [])
+    try:
+        train(run, folder)
+    finally:
+        hook.remove()
+
+    assert waited == [True], "the W&B run was created after the first step, once"
+    (offline,) = offline_runs(folder.path)
+    logged = read_run(offline)
+    assert logged.config["params.beta"] == 0.5  # the config, recorded before training
+    # The evaluations at step 0 ran before the W&B run existed: their rows were kept.
+    assert [row["trainer/global_step"] for row in logged.rows_with("ELBO/Validation")] == [0, 3]
+    assert "run_folder/config.yaml" in logged.saved
+
+
+def test_a_wandb_run_that_cannot_start_ends_with_one_line_and_leaves_no_folder(
+    tmp_path: Path,
+) -> None:
+    # Online without an API key: wandb.init fails at once, with no network needed.
+    work = tmp_path / "work"
+    work.mkdir()
+    env = offline_environment(tmp_path, WANDB_MODE="online", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.mnist_vae",
+            "data=synthetic",
+            "train_for=30 global_steps",
+            f"device.experiments_root={tmp_path / 'runs'}",
+        ],
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: W&B could not start the run (UsageError: ")
+    assert "WANDB_MODE=offline" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert [path for path in (tmp_path / "runs").rglob("*") if not path.is_dir()] == []
+    assert list(work.iterdir()) == []
+
+
+def test_a_wandb_run_does_not_import_wandb_launch(tmp_path: Path) -> None:
+    # wandb.init imports all of W&B Launch to apply job inputs only Launch code can stage.
+    code = f"""
+import sys
+from dlconf.loggers.wandb import WandbEntryLogger
+logger = WandbEntryLogger(save_dir={str(tmp_path)!r}, project="p")
+logger.log_metrics({{"loss": 1.5}}, step=0)
+logger.finalize("success")
+print({LAUNCH_INPUTS_MODULE!r} in sys.modules)
+"""
+    env = offline_environment(tmp_path, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    (offline,) = offline_runs(tmp_path)
+    assert read_run(offline).rows_with("loss")[0]["loss"] == 1.5

@@ -51,6 +51,30 @@ def test_split_holds_its_slice_of_the_files(
     assert data.labels.tolist() == [(first + i) % 10 for i in range(size)]
 
 
+def test_train_and_valid_read_the_training_file_once_until_it_changes(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[bool] = []
+    real = torchvision.datasets.MNIST
+
+    def counting(root: str, train: bool, download: bool) -> torchvision.datasets.MNIST:
+        reads.append(train)
+        return real(root, train=train, download=download)
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", counting)
+    train, valid = MNIST(str(root), "train"), MNIST(str(root), "valid")
+    assert reads == [True]
+    assert len(train) + len(valid) == N_TRAIN
+
+    # New files under the same name (another download, a test's own): read again.
+    images = torch.zeros((N_TRAIN + N_TEST, 28, 28), dtype=torch.uint8)
+    write_mnist_idx(root, N_TRAIN - 60, N_TEST, images=images[60:], labels=torch.zeros(640, dtype=torch.long))
+    again = MNIST(str(root), "valid")
+    assert reads == [True, True]
+    assert len(again) == valid_size(N_TRAIN - 60)
+    assert again.images.max().item() == 0.0
+
+
 def test_samples_are_dicts_of_scaled_pixels(root: Path) -> None:
     data = MNIST(str(root), "valid")
     sample = data[3]

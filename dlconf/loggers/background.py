@@ -18,7 +18,8 @@ as soon as the closure is queued.
   normally, on an exception, on SIGTERM (its ``SIGTERMException``) and on Ctrl-C; an
   ``atexit`` hook catches a logger that is never finalized (used outside a Trainer).
 - **Errors surface**: a write that raises is remembered; the next log call, flush or close
-  in the training thread raises :class:`WriteError` from it. When the run is already
+  in the training thread raises :class:`WriteError` from it (a :class:`DlconfError`, which
+  already says what to fix, is raised as it is). When the run is already
   failing (``finalize("failed")``), the error is logged instead, so it does not hide the
   exception that stopped training.
 """
@@ -31,6 +32,7 @@ import queue
 import threading
 from collections.abc import Callable
 
+from dlconf.errors import DlconfError
 from dlconf.evaluation.entries import ImageEntry, LogEntry, PlotEntry, ScalarsEntry
 
 log = logging.getLogger(__name__)
@@ -117,7 +119,7 @@ class BackgroundWriter:
             return
         try:
             self.close()
-        except WriteError:
+        except (WriteError, DlconfError):
             log.exception("the %s logger's writer failed while the run was failing", self._name)
 
     def raise_failures(self) -> None:
@@ -127,6 +129,8 @@ class BackgroundWriter:
         if not failures:
             return
         what, first = failures[0]
+        if isinstance(first, DlconfError):
+            raise first  # already the one line a user should read (a logger that cannot start)
         others = f" ({len(failures) - 1} later writes failed too)" if len(failures) > 1 else ""
         raise WriteError(
             f"{self._name} logger: writing {what} failed in the background writer{others}: "

@@ -28,19 +28,24 @@ or a ``wandb login`` entry in ``~/.netrc``), else offline with one logged line s
 to ``wandb sync`` the run later. Deciding needs no network and never prompts for a login.
 
 wandb itself is imported only when a run starts, so importing dlconf never imports it. Its
-import and its service process (about a second before the first step) start early, in a
-thread, while the runner builds the model and data (:meth:`WandbEntryLogger.start_early`);
-the W&B run itself is created only once nothing can fail on a user's value any more.
+import and its service process start early, in a thread, while the runner builds the model
+and data (:meth:`WandbEntryLogger.start_early`). The W&B run itself is created once nothing
+can fail on a user's value any more, and off the training thread: it is the writer's first
+write (:meth:`WandbEntryLogger.record_config`), so training starts without waiting for it
+and what training logs meanwhile waits in the queue. A W&B run that cannot be created
+(login, network, entity) ends training with :class:`~dlconf.errors.LoggerStartError` at
+the next log call or at the end; the runner then removes the new run folder, so a run
+without its W&B run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import glob
-import importlib
 import logging
 import netrc
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -55,6 +60,7 @@ from omegaconf import DictConfig
 from torch import Tensor
 from typing_extensions import override
 
+from dlconf.errors import LoggerStartError
 from dlconf.evaluation.entries import ImageEntry, LogEntry, ScalarEntry, ScalarsEntry
 from dlconf.loggers.background import DEFAULT_MAX_PENDING, BackgroundWriter, snapshot
 from dlconf.loggers.flatten import experiment_config
@@ -166,37 +172,73 @@ class WandbEntryLogger(WandbLogger):
         self._checkpoint_dirs: set[Path] = set()
         self._finished = False
         self._writes = BackgroundWriter("wandb", max_pending, threaded=background)
+        self._creating = threading.Lock()  # the writer and the training thread may both ask
+        self._start_failure: LoggerStartError | None = None
 
     @staticmethod
-    def start_early() -> Callable[[], None]:
-        """Import wandb and start W&B's service in a thread; returns what waits for it.
+    def start_early() -> None:
+        """Import wandb and start W&B's service in a thread; creating the run waits for it.
 
         The service is W&B's, not a run's: it writes nothing, and it ends with the process,
         so a run that fails before its W&B run is created leaves no trace of W&B. Starting
         it is all of :func:`start_service`.
         """
-        thread = threading.Thread(target=start_service, name="wandb-service-start")
-        thread.start()  # not a daemon: a failing run's exit waits for it, then W&B tears down
-        return thread.join
+        global _service_start
+        _service_start = threading.Thread(target=start_service, name=SERVICE_THREAD)
+        _service_start.start()  # not a daemon: a failing run's exit waits, then W&B tears down
+
+    @property
+    @override
+    def experiment(self) -> Any:
+        """The W&B run; until the writer has created it, a stand-in that waits when used.
+
+        Lightning reads ``experiment`` at fit start only to create the run early; handing
+        it the stand-in keeps training from waiting for W&B. Code that uses the run (an
+        experiment's ``self.logger.experiment.watch(...)``) waits for it, or creates it.
+        """
+        if self._started():
+            return self._experiment  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return _RunWhenCreated(self._created_run)
+
+    def _created_run(self) -> Any:
+        """The W&B run, created here if no other thread did; a failure is remembered."""
+        with self._creating:
+            if self._start_failure is not None:
+                raise self._start_failure
+            if not self._started():
+                _wait_for_service_start()
+            try:
+                return super().experiment  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            except Exception as error:
+                self._start_failure = _start_error(error)
+                raise self._start_failure from error
 
     @rank_zero_only
     def log(self, name: str, entry: LogEntry, step: int, counters: Mapping[str, int]) -> None:
         """Queue ``entry`` to be logged under ``name`` at ``step``, with ``counters`` beside it."""
         row: dict[str, Any] = {f"counters/{counter}": value for counter, value in counters.items()}
         row["trainer/global_step"] = step
-        run = self._run()  # started here, in the training thread, never by the writer
         entry = snapshot(entry)
-        self._writes.submit(f"{name!r} at step {step}", lambda: run.log(_row(row, name, entry)))
+        # The writer creates the W&B run if it does not exist yet (a resumed run's first row).
+        self._writes.submit(
+            f"{name!r} at step {step}", lambda: self._run().log(_row(row, name, entry))
+        )
 
     @override
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         # Lightning's own `self.log` metrics: queued too, so rows keep their order.
-        self._run()
         metrics = dict(metrics)
         self._writes.submit(
             f"metrics at step {step}", lambda: WandbLogger.log_metrics(self, metrics, step)
         )
+
+    @override
+    @rank_zero_only
+    def log_hyperparams(self, params: dict[str, Any] | Any) -> None:
+        # Lightning calls it at fit start (with `{}` for dlconf's modules): queued, so the
+        # training thread does not wait for the W&B run to exist.
+        self._writes.submit("hyperparameters", lambda: WandbLogger.log_hyperparams(self, params))
 
     def flush(self) -> None:
         """Wait until everything logged so far is handed to W&B; raise a failed write's error."""
@@ -204,10 +246,17 @@ class WandbEntryLogger(WandbLogger):
 
     @rank_zero_only
     def record_config(self, cfg: DictConfig, run_dir: Path) -> None:
-        """Set the W&B run config from ``cfg`` and save ``run_dir``'s files with the run."""
+        """Create the W&B run, set its config from ``cfg`` and save ``run_dir``'s files with
+        it: the writer's first write, so the training thread does not wait for any of it."""
         self._run_dir = run_dir
-        self._run().config.update(experiment_config(cfg), allow_val_change=True)
-        self._save_files(sorted(path for path in run_dir.iterdir() if path.is_file()), "now")
+        config = experiment_config(cfg)
+        files = sorted(path for path in run_dir.iterdir() if path.is_file())
+
+        def start() -> None:
+            self._run().config.update(config, allow_val_change=True)
+            self._save_files(files, "now")
+
+        self._writes.submit("the W&B run's start", start)
 
     @override
     def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
@@ -235,7 +284,7 @@ class WandbEntryLogger(WandbLogger):
 
     def _run(self) -> _Run:
         """The W&B run, started on first use; says once how to sync it if it is offline."""
-        run = cast(_Run, self.experiment)  # pyright: ignore[reportUnknownMemberType]
+        run = cast(_Run, self._created_run())
         if self._sync_hint and self._started():
             self._sync_hint = False
             log.info(
@@ -266,25 +315,83 @@ class WandbEntryLogger(WandbLogger):
             run.save(glob.escape(str(target)), base_path=str(files_dir), policy=policy)
 
 
+class _RunWhenCreated:
+    """What ``WandbEntryLogger.experiment`` is while the writer creates the W&B run: any
+    attribute waits for the run (or creates it) and is then the run's."""
+
+    def __init__(self, created_run: Callable[[], Any]) -> None:
+        self._created_run = created_run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._created_run(), name)
+
+
 LAUNCH_INPUTS_MODULE = "wandb.sdk.launch.inputs.internal"
-"""What ``wandb.init`` imports for every run (W&B Launch's inputs, ~0.2 s of imports)."""
+"""What ``wandb.init`` imports for every run to apply W&B Launch's staged job inputs
+(all of W&B Launch: 0.15-0.4 s of imports here)."""
+SERVICE_THREAD = "wandb-service-start"
+
+_service_start: threading.Thread | None = None
+"""The thread :meth:`WandbEntryLogger.start_early` started, until a run waited for it."""
 
 
 def start_service() -> None:
     """``import wandb`` and ``wandb.setup()``, which starts W&B's service process.
 
     What ``wandb.init`` would otherwise do first, in the same order. A failure is left to
-    ``wandb.init`` to report, in the run's thread and with its own message.
+    ``wandb.init`` to report, with its own message.
     """
     if wandb_mode(os.environ) == "disabled":
         return
     try:
         import wandb
 
+        _apply_launch_inputs_only_when_staged()
         wandb.setup()
-        importlib.import_module(LAUNCH_INPUTS_MODULE)
-    except Exception:  # reported by wandb.init, which meets it again in the run's thread
+    except Exception:  # reported by wandb.init, which meets it again
         log.debug("starting W&B early failed; wandb.init will start it", exc_info=True)
+
+
+def _wait_for_service_start() -> None:
+    global _service_start
+    starting, _service_start = _service_start, None
+    if starting is not None:
+        starting.join()
+    _apply_launch_inputs_only_when_staged()  # also when nothing started early (a test)
+
+
+def _apply_launch_inputs_only_when_staged() -> None:
+    """Spare ``wandb.init`` importing W&B Launch when no job inputs can have been staged.
+
+    Inputs are staged through that very module (``wandb.sdk.launch.manage_config_file``
+    and the like), so while it is not imported there is nothing for ``wandb.init`` to
+    apply; a Launch job, or code that staged inputs, has it imported and keeps W&B's own
+    path. A wandb without the method is left as it is.
+    """
+    from wandb.sdk import wandb_run
+
+    original = getattr(wandb_run.Run, "_detect_and_apply_job_inputs", None)
+    if original is None or getattr(original, "only_when_staged", False):
+        return
+
+    def detect_and_apply_job_inputs(run: wandb_run.Run) -> None:
+        if LAUNCH_INPUTS_MODULE in sys.modules:
+            original(run)
+
+    # Set, not assigned as a method: W&B's class is W&B's; the flag makes it happen once.
+    setattr(detect_and_apply_job_inputs, "only_when_staged", True)  # noqa: B010
+    setattr(wandb_run.Run, "_detect_and_apply_job_inputs", detect_and_apply_job_inputs)  # noqa: B010
+
+
+def _start_error(error: Exception) -> LoggerStartError:
+    """The W&B run could not be created: one line that names the cause and the fixes."""
+    lines = str(error).strip().splitlines()
+    cause = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return LoggerStartError(
+        f"W&B could not start the run ({cause}). Check `wandb login` (or WANDB_API_KEY), "
+        "logger.entity and the network; or run with "
+        "WANDB_MODE=offline (upload later with `wandb sync`) or logger=tensorboard."
+    )
 
 
 def wandb_mode(environ: Mapping[str, str]) -> str:

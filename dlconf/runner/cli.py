@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra import compose, initialize
+from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
@@ -43,6 +43,7 @@ from dlconf.runner.agent_guard import check_agent_command_line
 from dlconf.runner.completion import answer_completion
 from dlconf.runner.ddp import lightning_rank
 from dlconf.runner.hydra_errors import explain, key_tree
+from dlconf.runner.hydra_init import initialized
 from dlconf.runner.job import train
 from dlconf.runner.opening import RunConfig, new_run, rank_run, resumed_run, srun_rank_run
 from dlconf.runner.overrides import parse_command_line
@@ -82,16 +83,17 @@ def main(experiment: Experiment[Any]) -> None:
     try:
         check_agent_command_line(args)
         _import_devices()
-        config_name = store_experiment(experiment)
         if "--explain" in args:  # where each value comes from; prints, runs nothing
             from dlconf.runner.provenance import explain_command_line
 
+            config_name = store_experiment(experiment, with_help=False)
             sys.stdout.write(
                 explain_command_line(config_name, [a for a in args if a != "--explain"])
             )
             return
         argv = [sys.argv[0], *args]
         parsed = parse_command_line(argv)  # dlconf.runner.overrides: flags, +, _target_
+        config_name = store_experiment(experiment, with_help=bool(parsed.help))
         resume, overrides = split_resume(list(parsed.overrides))
         if any(getattr(parsed, flag) for flag in HYDRA_FLAGS):
             if resume is not None:
@@ -107,7 +109,7 @@ def main(experiment: Experiment[Any]) -> None:
             else:
                 app(_hydra_job)()
             return
-        with initialize(version_base="1.3", config_path=None):
+        with initialized(__file__):
             if resume is None:
                 recorded, run, hydra_node = None, *_compose_new(config_name, overrides)
             else:
@@ -130,7 +132,7 @@ def main(experiment: Experiment[Any]) -> None:
 def check_command_line(config_name: str, overrides: list[str], *, multirun: bool) -> None:
     """Compose and validate every job ``overrides`` describes; raise :class:`ConfigError`."""
     jobs = _jobs(overrides, multirun)
-    with initialize(version_base="1.3", config_path=None):
+    with initialized(__file__):
         for job in jobs:
             RunConfig.check(compose_or_explain(config_name, job))
 

@@ -13,9 +13,9 @@ import copy
 import ctypes
 import logging
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from hydra.utils import get_class
 from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
@@ -29,7 +29,7 @@ from dlconf.callbacks.checkpoints import AtomicCheckpointIO, RunCheckpoint, Save
 from dlconf.callbacks.group import CallbackGroup
 from dlconf.callbacks.sweep_trial import sweep_trial_callback
 from dlconf.durations import EPOCH, GLOBAL_STEP
-from dlconf.errors import NonFiniteLossError
+from dlconf.errors import LoggerStartError, NonFiniteLossError
 from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
 from dlconf.runner.build import build
@@ -51,7 +51,7 @@ ON_STOP_GROUP = "dlconf on stop"
 def train(run: RunConfig, folder: RunFolder) -> float | None:
     """Train ``run`` in ``folder``; returns the final monitored metric (for sweepers)."""
     cfg, start = run.cfg, folder.resume_from
-    logger_ready = _start_logger_early(cfg)  # W&B's service, while model and data are built
+    _start_logger_early(cfg)  # W&B's service, while the model and data are built
     # Instantiating resolves interpolations in place (`${device.data_root}` becomes this
     # machine's path); what loggers record keeps the links, so it is taken from a copy.
     recorded = copy.deepcopy(cfg)
@@ -62,10 +62,11 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
         schedule = _schedule(run)
         trainer = _trainer(run, folder, schedule)
         _check_evaluations(schedule, optimization)
-        logger_ready()
         trainer.loggers = _loggers(cfg, folder, recorded)
     log.info("run folder: %s", folder.path)
-    with _diverged_runs_stop(optimization, trainer):
+    # The W&B run is created while training starts: one that cannot be, is a run that
+    # never started, however many steps ran meanwhile.
+    with _removed_on_failure(folder, LoggerStartError), _diverged_runs_stop(optimization, trainer):
         trainer.fit(optimization, ckpt_path=None if start is None else start.path)
     final = _final_metric(trainer, cfg.checkpoint.monitor)
     if final is not None and trainer.is_global_zero:
@@ -81,10 +82,12 @@ def train(run: RunConfig, folder: RunFolder) -> float | None:
 
 
 @contextlib.contextmanager
-def _removed_on_failure(folder: RunFolder) -> Generator[None]:
+def _removed_on_failure(
+    folder: RunFolder, failure: type[BaseException] = BaseException
+) -> Generator[None]:
     try:
         yield
-    except BaseException:
+    except failure:
         if folder.new:
             folder.remove()  # nothing half-written
         raise
@@ -159,25 +162,23 @@ class _ProgressBar(TQDMProgressBar):
         return metrics
 
 
-def _start_logger_early(cfg: DictConfig) -> Callable[[], None]:
-    """Start what the logger may start before the run is built; returns what waits for it.
+def _start_logger_early(cfg: DictConfig) -> None:
+    """Start what the logger may start before the run is built.
 
     A logger class offers it as ``start_early()`` (W&B: its import and service process,
-    about a second). What can fail on a user's value is built meanwhile; the logger itself,
-    and with it the W&B run, only afterwards. Rank zero alone logs, so alone starts one.
+    about a second); the logger waits for it itself. What can fail on a user's value is
+    built meanwhile; the logger, and with it the W&B run, only afterwards. Rank zero alone
+    logs, so alone starts one.
     """
     target = cfg.logger.get("_target_") if isinstance(cfg.logger, DictConfig) else None
     if not isinstance(target, str) or getattr(rank_zero_only, "rank", 0) != 0:
-        return _ready
+        return
     try:
         start = getattr(get_class(target), "start_early", None)
     except (ImportError, ValueError, AttributeError):
-        return _ready  # building the logger reports it, after the user's values are checked
-    return cast(Callable[[], Callable[[], None]], start)() if callable(start) else _ready
-
-
-def _ready() -> None:
-    """Waits for nothing: the logger has nothing to start early."""
+        return  # building the logger reports it, after the user's values are checked
+    if callable(start):
+        start()
 
 
 def _loggers(cfg: DictConfig, folder: RunFolder, recorded: DictConfig) -> list[Logger]:

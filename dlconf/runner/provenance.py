@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from hydra import compose, initialize
+from hydra import compose
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import Container, DictConfig, OmegaConf, open_dict
@@ -35,6 +35,7 @@ from dlconf.loggers.flatten import flatten
 from dlconf.runner.agent_guard import started_by_agent
 from dlconf.runner.config_diff import compact, table
 from dlconf.runner.hydra_errors import explain
+from dlconf.runner.hydra_init import initialized
 from dlconf.runner.overrides import parse_command_line
 from dlconf.runner.resume import split_resume
 from dlconf.runner.run_label import SWEEP_TRIAL_ENV_VAR
@@ -69,7 +70,7 @@ def explain_command_line(config_name: str, args: Sequence[str]) -> str:
     keys = [
         override.key_or_group for override in OverridesParser.create().parse_overrides(overrides)
     ]
-    with initialize(version_base="1.3", config_path=None):
+    with initialized(__file__):
         final = _compose(config_name, overrides)
         choices = {
             group: str(option)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hydra import initialize
 from omegaconf import DictConfig
 from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
@@ -22,6 +21,7 @@ from dlconf.errors import ConfigError
 from dlconf.evaluation.logged import logged_scalars
 from dlconf.runner.agent_guard import override_problem
 from dlconf.runner.cli import _import_devices, check_command_line, compose_or_explain
+from dlconf.runner.hydra_init import initialized
 from dlconf.runner.store import store_experiment
 from dlconf.sweeps.definition import Parameter, Sweep
 from dlconf.sweeps.distributions import Constant
@@ -38,7 +38,7 @@ def check_sweep(sweep: Sweep, base_overrides: Sequence[str] = ()) -> DictConfig:
     config_name = store_experiment(sweep.experiment)
     base = list(base_overrides)
     check_command_line(config_name, base, multirun=False)
-    with initialize(version_base="1.3", config_path=None):
+    with initialized(__file__):
         cfg = compose_or_explain(config_name, base)
     problems: list[str] = []
     if not sweep.parameters:

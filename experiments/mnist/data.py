@@ -15,6 +15,7 @@ smaller files (as tests write) keep the same proportions.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Literal, get_args
@@ -77,13 +78,39 @@ class MNIST(Dataset[Sample]):
 
 
 def _load(root: str, train: bool, download: bool) -> tuple[Tensor, Tensor]:
-    """torchvision's uint8 images ``(N, 28, 28)`` and labels ``(N,)`` for one file pair."""
+    """torchvision's uint8 images ``(N, 28, 28)`` and labels ``(N,)`` for one file pair.
+
+    ``train`` and ``valid`` both come from the training file: it is read once, and read
+    again only when it changes (the same path, size and modification time)."""
     raw_folder = os.path.join(root, "MNIST", "raw")
     prefix = Path(raw_folder).expanduser() / ("train" if train else "t10k")  # as torchvision
     images, labels = Path(f"{prefix}-images-idx3-ubyte"), Path(f"{prefix}-labels-idx1-ubyte")
     if images.exists() and labels.exists():
         # torchvision would fail on damaged files with a bare assert or a reshape error.
         check_pair(images, labels)
+        return _read_unchanged(root, train, _version(images), _version(labels))
+    return _read_or_download(root, train, download)
+
+
+def _version(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=2)  # the training file and the test file
+def _read_unchanged(
+    root: str, train: bool, *versions: tuple[str, int, int]
+) -> tuple[Tensor, Tensor]:
+    """:func:`_read_or_download` of files that are there; ``versions`` key the cache.
+
+    Shared between splits: they slice these tensors and convert them to new ones, never
+    change them in place."""
+    del versions
+    return _read_or_download(root, train, download=False)
+
+
+def _read_or_download(root: str, train: bool, download: bool) -> tuple[Tensor, Tensor]:
+    raw_folder = os.path.join(root, "MNIST", "raw")
     try:
         dataset = torchvision.datasets.MNIST(root, train=train, download=download)
     except (RuntimeError, OSError) as error:  # OSError covers URLError
