@@ -17,19 +17,23 @@ Hydra itself runs what is Hydra's: ``-m`` multiruns (each job is a new run, thro
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import shlex
 import signal
 import sys
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra import compose
+from hydra._internal.core_plugins import basic_sweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
+from hydra.core.plugins import Plugins
 from hydra.core.utils import configure_log
 from hydra.errors import HydraException, OverrideParseException
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -98,7 +102,8 @@ def main(experiment: Experiment[Any]) -> None:
         if any(getattr(parsed, flag) for flag in HYDRA_FLAGS):
             if resume is not None:
                 raise ConfigError("resume continues one run: drop -m (and --cfg, --help, --info)")
-            if not any(getattr(parsed, flag) for flag in PRINTING_FLAGS):
+            checked = not any(getattr(parsed, flag) for flag in PRINTING_FLAGS)
+            if checked:
                 check_command_line(config_name, overrides, multirun=bool(parsed.multirun))
             if parsed.multirun:
                 hand_down_swept_keys(overrides)  # for each job's folder name
@@ -107,7 +112,8 @@ def main(experiment: Experiment[Any]) -> None:
             if parsed.help:
                 answer_cache.printing_help(app(_hydra_job))  # the next --help is instant
             else:
-                app(_hydra_job)()
+                with _jobs_checked_once() if checked else contextlib.nullcontext():
+                    app(_hydra_job)()
             return
         with initialized(__file__):
             if resume is None:
@@ -144,6 +150,31 @@ def compose_or_explain(
         return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
         raise explain(error, overrides, lambda: _base_config(config_name)) from None
+
+
+@contextlib.contextmanager
+def _jobs_checked_once() -> Generator[None]:
+    """Hydra's basic sweeper without its own check that every job composes.
+
+    Before launching, it composes each job once more only to see that it can
+    (``validate_batch_is_legal``); :func:`check_command_line` has composed and validated
+    every job already, so a multirun of M jobs composes 2 + 2M times, not 2 + 3M. Another
+    sweeper (``hydra/sweeper=...``) keeps its own check.
+    """
+    # Hydra's scan of its plugins runs their modules again (once per process), which makes
+    # a new class: the one to change is the one there after the scan.
+    Plugins.instance()
+    sweeper = basic_sweeper.BasicSweeper
+    original = sweeper.validate_batch_is_legal
+    setattr(sweeper, "validate_batch_is_legal", _checked_already)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(sweeper, "validate_batch_is_legal", original)  # noqa: B010
+
+
+def _checked_already(sweeper: basic_sweeper.BasicSweeper, batch: Sequence[Sequence[str]]) -> None:
+    del sweeper, batch
 
 
 def _base_config(config_name: str) -> DictConfig:
