@@ -63,6 +63,7 @@ def test_a_multirun_composes_each_job_twice_and_checks_all_before_the_first(
     _main(monkeypatch, tmp_path, "-m", "params.beta=0.1,0.2,0.3")
     assert betas == [0.1, 0.2, 0.3]
     assert len(compositions) == 2 + 2 * 3
+
     def beta(overrides: list[str]) -> str:
         (value,) = [o.split("=", 1)[1] for o in overrides if o.startswith("params.beta=")]
         return value

@@ -68,7 +68,9 @@ def test_train_and_valid_read_the_training_file_once_until_it_changes(
 
     # New files under the same name (another download, a test's own): read again.
     images = torch.zeros((N_TRAIN + N_TEST, 28, 28), dtype=torch.uint8)
-    write_mnist_idx(root, N_TRAIN - 60, N_TEST, images=images[60:], labels=torch.zeros(640, dtype=torch.long))
+    write_mnist_idx(
+        root, N_TRAIN - 60, N_TEST, images=images[60:], labels=torch.zeros(640, dtype=torch.long)
+    )
     again = MNIST(str(root), "valid")
     assert reads == [True, True]
     assert len(again) == valid_size(N_TRAIN - 60)
