@@ -346,7 +346,6 @@ def start_service() -> None:
     try:
         import wandb
 
-        _apply_launch_inputs_only_when_staged()
         wandb.setup()
     except Exception:  # reported by wandb.init, which meets it again
         log.debug("starting W&B early failed; wandb.init will start it", exc_info=True)
@@ -357,7 +356,7 @@ def _wait_for_service_start() -> None:
     starting, _service_start = _service_start, None
     if starting is not None:
         starting.join()
-    _apply_launch_inputs_only_when_staged()  # also when nothing started early (a test)
+    _apply_launch_inputs_only_when_staged()  # the one place before every wandb.init
 
 
 def _apply_launch_inputs_only_when_staged() -> None:
