@@ -15,6 +15,19 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 
+def locate(path: str) -> Any:
+    """The object a ``_target_`` dot-path names, importing what it needs.
+
+    Hydra's own lookup, ``hydra.utils.get_class``/``get_object``'s core: those public
+    wrappers log an ``Error getting class at ...`` line on every failure, and
+    ``get_class`` on a function target too (``logger=none``'s), beside dlconf's own message
+    or where nothing is wrong. Raises ImportError or ValueError naming the path.
+    """
+    from hydra._internal.utils import _locate
+
+    return _locate(path)
+
+
 def split_sweep(overrides: Sequence[Override]) -> list[list[str]]:
     """The jobs of a ``-m`` sweep, one list of overrides each, as Hydra's basic sweeper
     expands them (its product of every sweep override). Hydra has no public expansion."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from lightning.pytorch import LightningModule, Trainer
@@ -24,6 +25,13 @@ def test_hydras_basic_sweeper_expands_a_sweep_into_jobs() -> None:
         ["a=2", "b=x", "c=3"],
         ["a=2", "b=x", "c=4"],
     ]
+
+
+def test_hydras_locate_finds_classes_and_functions_and_names_what_is_missing() -> None:
+    assert internals.locate("lightning.pytorch.Trainer") is Trainer
+    assert internals.locate("dlconf.internals.locate") is internals.locate
+    with pytest.raises(ImportError, match="no_such_module"):
+        internals.locate("dlconf.no_such_module.Thing")
 
 
 class _Tiny(LightningModule):

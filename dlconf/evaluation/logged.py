@@ -19,13 +19,13 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from dlconf.errors import close_matches
 from dlconf.evaluation.entries import ImageEntry, PlotEntry, ScalarEntry, ScalarsEntry
 from dlconf.evaluation.support import split_label
+from dlconf.internals import locate
 
 TRAIN_PREFIX = "Train/"
 EVALUATION_TIME_PREFIX = "EvaluationTime/"
@@ -82,7 +82,7 @@ def logged_scalars(cfg: DictConfig) -> LoggedScalars:
 
 def _returned_entry(node: DictConfig) -> Any:
     try:
-        evaluation: Any = get_class(str(node._target_))
+        evaluation: Any = locate(str(node._target_))
         return typing.get_type_hints(evaluation.evaluate).get("return")
     except Exception:  # an unimportable or unannotated evaluation: nothing is known
         return None

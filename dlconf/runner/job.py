@@ -17,7 +17,6 @@ from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
-from hydra.utils import get_class
 from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
@@ -30,6 +29,7 @@ from dlconf.callbacks.group import CallbackGroup
 from dlconf.callbacks.sweep_trial import sweep_trial_callback
 from dlconf.durations import EPOCH, GLOBAL_STEP
 from dlconf.errors import LoggerStartError, NonFiniteLossError
+from dlconf.internals import locate
 from dlconf.loggers.base import ConfigRecorder
 from dlconf.optimization.base import Optimization
 from dlconf.runner.build import build
@@ -174,7 +174,7 @@ def _start_logger_early(cfg: DictConfig) -> None:
     if not isinstance(target, str) or getattr(rank_zero_only, "rank", 0) != 0:
         return
     try:
-        start = getattr(get_class(target), "start_early", None)
+        start = getattr(locate(target), "start_early", None)
     except (ImportError, ValueError, AttributeError):
         return  # building the logger reports it, after the user's values are checked
     if callable(start):

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
-from hydra.utils import get_class
-
+from dlconf.internals import locate
 from dlconf.runner.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def metric_goal(name: str, config: Mapping[str, Any]) -> Goal | None:
     if not isinstance(target, str):
         return None
     try:
-        higher = getattr(get_class(target), "higher_is_better", None)
+        higher = getattr(locate(target), "higher_is_better", None)
     except (ImportError, ValueError, AttributeError):  # moved or removed since the run
         return None
     if not isinstance(higher, bool):

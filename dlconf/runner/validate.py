@@ -11,13 +11,13 @@ import dataclasses
 import re
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from dlconf.durations import Duration, parse_duration
 from dlconf.errors import ConfigError, DlconfError, DurationError
 from dlconf.evaluation.logged import logged_scalars
+from dlconf.internals import locate
 from dlconf.optimization.base import Optimization
 from dlconf.runner.links import link_type_problems
 from dlconf.runner.schema import field_problems
@@ -111,11 +111,11 @@ def _monitor_problems(cfg: DictConfig) -> list[str]:
 def _counter_names(cfg: DictConfig, problems: list[str]) -> tuple[str, ...]:
     target = OmegaConf.select(cfg, "optimization._target_")
     try:
-        cls = get_class(str(target))
+        cls = locate(str(target))
     except Exception:
         problems.append(f"optimization._target_={target!r} is not an importable class")
         return ()
-    if not issubclass(cls, Optimization):
+    if not (isinstance(cls, type) and issubclass(cls, Optimization)):
         problems.append(f"optimization._target_={target!r} must subclass dlconf.Optimization")
         return ()
     return cls.counter_names
