@@ -272,7 +272,9 @@ def test_a_damaged_last_checkpoint_falls_back_to_the_newest_readable_one(
         ("run.name=../../escape", "run.name='../../escape' names the run folder"),
         ("run.name=/etc", "run.name='/etc' names the run folder"),
         ("run.project=a b/c", "run.project='a b/c' names the run folder"),
-        ("run.name=${oc.env:HOME}", "run.name names the run folder: give a plain name"),
+        ("run.name=${oc.env:HOME}", "run.name='${oc.env:HOME}' names the run folder: give a"),
+        # A link (an experiment's f"vae_{p.beta}" reads the same): swept values name folders.
+        ("run.name=vae_${params.beta}", "run.name='vae_${params.beta}' names the run folder"),
     ],
 )
 def test_a_run_name_that_is_not_one_folder_name_is_refused(

@@ -102,8 +102,10 @@ def srun_rank_run(run: RunConfig, args: Sequence[str], rank: int) -> RunFolder:
 
 def _name(cfg: DictConfig, key: str) -> str:
     if OmegaConf.is_interpolation(cfg.run, key):
+        written = cfg.run._get_node(key)._value()  # the text as written, not resolved
         raise ConfigError(
-            f"run.{key} names the run folder: give a plain name, not an interpolation "
-            "(it could point the folder anywhere)"
+            f"run.{key}={written!r} names the run folder: give a plain name, not an "
+            "interpolation or a link (it could point the folder anywhere); -m and sweeps "
+            "add each run's swept values to its folder name themselves"
         )
     return check_name(f"run.{key}", cfg.run[key])
