@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -102,7 +103,7 @@ def srun_rank_run(run: RunConfig, args: Sequence[str], rank: int) -> RunFolder:
 
 def _name(cfg: DictConfig, key: str) -> str:
     if OmegaConf.is_interpolation(cfg.run, key):
-        written = cfg.run._get_node(key)._value()  # the text as written, not resolved
+        written: object = cast(dict[str, object], OmegaConf.to_container(cfg.run))[key]
         raise ConfigError(
             f"run.{key}={written!r} names the run folder: give a plain name, not an "
             "interpolation or a link (it could point the folder anywhere); -m and sweeps "
